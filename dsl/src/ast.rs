@@ -190,7 +190,10 @@ pub enum ClauseKind {
     /// `for line in claim.fee_list`: one evaluation (and finding) per element.
     For { binder: Ident, source: Expr },
     /// `per provider month of <date> [where <cond>]`: one evaluation per provider and month.
-    PerProviderMonth { month_of: Expr, filter: Option<Expr> },
+    PerProviderMonth {
+        month_of: Expr,
+        filter: Option<Expr>,
+    },
     /// `let name = expr`.
     Let { name: Ident, value: Expr },
     /// `when cond`.
@@ -229,9 +232,19 @@ pub struct TestDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestStmt {
     /// `given claims "file"`, `given history "file"` or `given table hilist "file"`.
-    Given { kind: GivenKind, path: StrLit, span: Span },
+    Given {
+        kind: GivenKind,
+        path: StrLit,
+        span: Span,
+    },
     /// `expect [no] RULE [at line "7"]… [amount "4.50"]`.
-    Expect { negated: bool, rule: Ident, at: Vec<(AtKind, StrLit)>, amount: Option<StrLit>, span: Span },
+    Expect {
+        negated: bool,
+        rule: Ident,
+        at: Vec<(AtKind, StrLit)>,
+        amount: Option<StrLit>,
+        span: Span,
+    },
 }
 
 impl TestStmt {
@@ -343,7 +356,11 @@ pub enum InRhs {
     /// `x in list`.
     Set(Box<Expr>),
     /// `x in lo..hi` or `x in lo..=hi`.
-    Range { lo: Box<Expr>, hi: Box<Expr>, inclusive: bool },
+    Range {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive: bool,
+    },
 }
 
 /// The pattern of `x is …`.
@@ -386,22 +403,55 @@ pub enum ExprKind {
     /// A bare name: a binding, const, table, enum variant or enum.
     Name(Ident),
     /// `base.name` or `base?.name`.
-    Field { base: Box<Expr>, name: Ident, optional: bool },
+    Field {
+        base: Box<Expr>,
+        name: Ident,
+        optional: bool,
+    },
     /// `table[k1, k2 at date]`.
-    Index { base: Box<Expr>, keys: Vec<Expr>, at: Option<Box<Expr>> },
-    Call { name: Ident, args: CallArgs },
+    Index {
+        base: Box<Expr>,
+        keys: Vec<Expr>,
+        at: Option<Box<Expr>>,
+    },
+    Call {
+        name: Ident,
+        args: CallArgs,
+    },
     List(Vec<Expr>),
     /// `-x`.
     Neg(Box<Expr>),
     /// `not x`.
     Not(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `x [not] in …`.
-    In { value: Box<Expr>, negated: bool, rhs: InRhs },
+    In {
+        value: Box<Expr>,
+        negated: bool,
+        rhs: InRhs,
+    },
     /// `x is some(v)` / `x is none`.
-    Is { value: Box<Expr>, pattern: Pattern },
+    Is {
+        value: Box<Expr>,
+        pattern: Pattern,
+    },
     /// `exists x in l where c` / `all x in l where c`.
-    Quant { q: Quantifier, binder: Ident, source: Box<Expr>, body: Box<Expr> },
+    Quant {
+        q: Quantifier,
+        binder: Ident,
+        source: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// `if cond then a else b`.
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `(e)`, kept so that the formatter prints what the officer wrote.
     Paren(Box<Expr>),
 }

@@ -41,10 +41,15 @@ pub fn parse(source: SourceId, text: &str) -> Result<Module, ParseError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(ParseError {
             code: "V0002",
-            message: format!("file is too large to be a rulebook file ({} bytes)", text.len()),
+            message: format!(
+                "file is too large to be a rulebook file ({} bytes)",
+                text.len()
+            ),
             span: Span::new(source, 0, 0),
             expected: vec![],
-            help: Some(format!("split it: a file may hold at most {MAX_FILE_BYTES} bytes")),
+            help: Some(format!(
+                "split it: a file may hold at most {MAX_FILE_BYTES} bytes"
+            )),
         });
     }
     prescan_nesting(source, text)?;
@@ -72,38 +77,25 @@ fn internal(source: SourceId) -> ParseError {
     }
 }
 
-/// Rejects bracket nesting deeper than `MAX_DEPTH` before pest sees it.
+/// Rejects nesting deeper than `MAX_DEPTH` (brackets and template holes, outside comments and
+/// string text) and runaway quantifier chains before pest sees them.
 fn prescan_nesting(source: SourceId, text: &str) -> Result<(), ParseError> {
-    let mut depth = 0usize;
+    let scan = crate::comments::scan_source(text, |_| true);
+    if scan.max_depth > MAX_DEPTH {
+        return Err(too_deep(Span::new(
+            source,
+            scan.deepest_at,
+            scan.deepest_at + 1,
+        )));
+    }
+    let words = ["exists", "where", "then"];
     let mut quantifiers = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') | (false, b'\n') => in_string = false,
-                _ => {}
+    for (i, _) in text.match_indices(['e', 'w', 't']) {
+        if words.iter().any(|w| text[i..].starts_with(w)) {
+            quantifiers += 1;
+            if quantifiers > 20 * MAX_DEPTH {
+                return Err(too_deep(Span::new(source, i, i + 1)));
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(too_deep(Span::new(source, i, i + 1)));
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'e' if bytes[i..].starts_with(b"exists") => quantifiers += 1,
-            b'w' if bytes[i..].starts_with(b"where") => quantifiers += 1,
-            _ => {}
-        }
-        if quantifiers > 20 * MAX_DEPTH {
-            return Err(too_deep(Span::new(source, i, i + 1)));
         }
     }
     Ok(())
@@ -122,12 +114,22 @@ fn too_deep(span: Span) -> ParseError {
 }
 
 fn parse_on_this_thread(source: SourceId, text: &str) -> Result<Module, ParseError> {
-    let mut pairs = VigilParser::parse(Rule::file, text).map_err(|e| syntax_error(source, text, e))?;
+    let mut pairs = match VigilParser::parse(Rule::file, text) {
+        Ok(p) => p,
+        Err(first) => {
+            // Valid files pay nothing for error detail: only a failed parse is run again with
+            // pest's attempt tracking, which records the literal tokens (`{`, `}`) expected.
+            pest::set_error_detail(true);
+            let detailed = VigilParser::parse(Rule::file, text).err();
+            pest::set_error_detail(false);
+            return Err(syntax_error(source, text, detailed.unwrap_or(first)));
+        }
+    };
     let file = match pairs.next() {
         Some(p) => p,
         None => return Ok(Module::default()),
     };
-    let b = Builder { source };
+    let b = Builder::new(source, text);
     let mut items = Vec::new();
     for pair in file.into_inner() {
         if pair.as_rule() == Rule::EOI {
@@ -140,16 +142,41 @@ fn parse_on_this_thread(source: SourceId, text: &str) -> Result<Module, ParseErr
 
 fn syntax_error(source: SourceId, text: &str, e: pest::error::Error<Rule>) -> ParseError {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match e.location {
+    let mut pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
     let mut expected: Vec<String> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe(*r)).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| describe(*r)).collect()
+        }
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
+    if let Some(attempts) = e.parse_attempts() {
+        let furthest = attempts.max_position.min(text.len());
+        if furthest != pos {
+            // The rule-level expectations were for an earlier position: only tokens count here.
+            expected.clear();
+            pos = furthest;
+        }
+        // `ParsingToken` is not re-exported by pest; its Display is the token itself.
+        let words: Vec<String> = attempts
+            .expected_tokens()
+            .iter()
+            .map(|t| t.to_string())
+            .filter(|t| !t.is_empty() && t != "BUILTIN_RULE" && t != "_" && !is_char_range(t))
+            .collect();
+        expected.extend(describe_tokens(&words));
+    }
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
     expected.sort();
     expected.dedup();
+    // "an operator" says what `==`, `and`, `.` … would each say; keep the list short.
+    if expected.len() > 6 {
+        expected.retain(|e| !e.starts_with('`') || e == "`}`" || e == "`)`" || e == "`]`");
+    }
     let found_end = text[pos..]
         .char_indices()
         .find(|(_, c)| c.is_whitespace())
@@ -158,6 +185,8 @@ fn syntax_error(source: SourceId, text: &str, e: pest::error::Error<Rule>) -> Pa
     let found = &text[pos..found_end];
     let found_desc = if pos >= text.len() {
         "end of file".to_string()
+    } else if found.is_empty() {
+        "end of line".to_string()
     } else {
         let shown: String = found.chars().take(24).collect();
         format!("`{shown}`")
@@ -168,12 +197,28 @@ fn syntax_error(source: SourceId, text: &str, e: pest::error::Error<Rule>) -> Pa
         format!("expected {}, found {found_desc}", join_or(&expected))
     };
     let help = syntax_hint(&expected, found);
-    let end = if pos < text.len() {
-        pos + text[pos..].chars().next().map(|c| c.len_utf8()).unwrap_or(0)
+    // At end of file, point at the last character so that the underline has something to mark.
+    let (start, end) = if pos < text.len() {
+        (
+            pos,
+            pos + text[pos..]
+                .chars()
+                .next()
+                .map(|c| c.len_utf8())
+                .unwrap_or(0),
+        )
     } else {
-        pos
+        let trimmed = text.trim_end();
+        let last = trimmed.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+        (last, trimmed.len())
     };
-    ParseError { code: "V0001", message, span: Span::new(source, pos, end), expected, help }
+    ParseError {
+        code: "V0001",
+        message,
+        span: Span::new(source, start, end),
+        expected,
+        help,
+    }
 }
 
 fn join_or(items: &[String]) -> String {
@@ -208,6 +253,55 @@ fn syntax_hint(expected: &[String], found: &str) -> Option<String> {
     None
 }
 
+/// pest prints a character class `'a'..'z'` as `a..z`.
+fn is_char_range(t: &str) -> bool {
+    let chars: Vec<char> = t.chars().collect();
+    chars.len() == 4 && chars[1] == '.' && chars[2] == '.'
+}
+
+/// Words for the literal tokens pest expected: clause and declaration keywords are summed up,
+/// operators become "an operator", layout tokens are dropped.
+fn describe_tokens(tokens: &[String]) -> Vec<String> {
+    const OPERATORS: &[&str] = &[
+        "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "??", "?.", ".", "[", "and", "or",
+        "in", "is", "not", "..", "..=",
+    ];
+    const CLAUSES: &[&str] = &[
+        "severity", "basis", "for", "per", "let", "when", "amount", "message",
+    ];
+    const DECLS: &[&str] = &[
+        "rulebook", "schema", "enum", "table", "const", "def", "rule", "test",
+    ];
+    const LAYOUT: &[&str] = &[" ", "\t", "\r", "\n", "//", "\u{3000}", "\u{FEFF}"];
+    let mut out = Vec::new();
+    let has = |set: &[&str]| tokens.iter().filter(|t| set.contains(&t.as_str())).count() >= 3;
+    let (clauses, decls, ops) = (has(CLAUSES), has(DECLS), has(OPERATORS));
+    if clauses {
+        out.push("a rule clause".to_string());
+    }
+    if decls {
+        out.push("a declaration".to_string());
+    }
+    if ops {
+        out.push("an operator".to_string());
+    }
+    for t in tokens {
+        let t = t.as_str();
+        if LAYOUT.contains(&t)
+            || clauses && CLAUSES.contains(&t)
+            || decls && DECLS.contains(&t)
+            || ops && OPERATORS.contains(&t)
+        {
+            continue;
+        }
+        out.push(match t {
+            "\"" => "a string in double quotes".to_string(),
+            _ => format!("`{t}`"),
+        });
+    }
+    out
+}
+
 /// Human words for what the grammar expected; `None` hides internal rules from the message.
 fn describe(rule: Rule) -> Option<String> {
     let s = match rule {
@@ -217,14 +311,45 @@ fn describe(rule: Rule) -> Option<String> {
         Rule::book_id => "a rulebook id such as `cn-national`",
         Rule::string | Rule::template => "a string in double quotes",
         Rule::number => "a number",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::coalesce
-        | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix | Rule::quant_expr => "an expression",
-        Rule::cmp_op | Rule::add_op | Rule::mul_op | Rule::kw_and | Rule::kw_or | Rule::cmp_tail
-        | Rule::in_tail | Rule::is_tail | Rule::field_op | Rule::opt_field_op | Rule::index_op => "an operator",
-        Rule::rulebook_decl | Rule::schema_decl | Rule::enum_decl | Rule::table_decl | Rule::const_decl
-        | Rule::def_decl | Rule::rule_decl | Rule::test_decl => "a declaration",
-        Rule::severity_clause | Rule::basis_clause | Rule::for_clause | Rule::per_clause | Rule::let_clause
-        | Rule::when_clause | Rule::amount_clause | Rule::message_clause => "a rule clause",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::coalesce
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary
+        | Rule::postfix
+        | Rule::quant_expr
+        | Rule::if_expr => "an expression",
+        Rule::cmp_op
+        | Rule::add_op
+        | Rule::mul_op
+        | Rule::kw_and
+        | Rule::kw_or
+        | Rule::cmp_tail
+        | Rule::in_tail
+        | Rule::is_tail
+        | Rule::field_op
+        | Rule::opt_field_op
+        | Rule::index_op => "an operator",
+        Rule::rulebook_decl
+        | Rule::schema_decl
+        | Rule::enum_decl
+        | Rule::table_decl
+        | Rule::const_decl
+        | Rule::def_decl
+        | Rule::rule_decl
+        | Rule::test_decl => "a declaration",
+        Rule::severity_clause
+        | Rule::basis_clause
+        | Rule::for_clause
+        | Rule::per_clause
+        | Rule::let_clause
+        | Rule::when_clause
+        | Rule::amount_clause
+        | Rule::message_clause => "a rule clause",
         Rule::given_stmt | Rule::expect_stmt => "`given` or `expect`",
         Rule::field_decl => "a field `name: type \"label\"`",
         Rule::column_decl => "a column `name: type`",
@@ -245,67 +370,87 @@ fn describe(rule: Rule) -> Option<String> {
         Rule::tmpl_hole | Rule::tmpl_text | Rule::tmpl_lbrace | Rule::tmpl_rbrace => "message text",
         Rule::paren | Rule::list_lit | Rule::call => "an expression",
         Rule::kw_true | Rule::kw_false => "`true` or `false`",
-        _ => return keyword_name(rule).map(|k| format!("`{k}`")),
+        // Keywords are reported as the literal tokens pest records for them.
+        _ => return None,
     };
     Some(s.to_string())
 }
 
-fn keyword_name(rule: Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::kw_not => "not",
-        Rule::kw_in => "in",
-        Rule::kw_is => "is",
-        Rule::kw_some => "some",
-        Rule::kw_none => "none",
-        Rule::kw_where => "where",
-        Rule::kw_exists => "exists",
-        Rule::kw_all => "all",
-        Rule::kw_for => "for",
-        Rule::kw_at => "at",
-        Rule::kw_by => "by",
-        Rule::kw_version => "version",
-        Rule::kw_from => "from",
-        Rule::kw_key => "key",
-        Rule::kw_of => "of",
-        Rule::kw_provider => "provider",
-        Rule::kw_month => "month",
-        Rule::kw_amount => "amount",
-        _ => return None,
-    })
-}
-
 struct Builder {
     source: SourceId,
+    /// Comment start by comment end: spans are trimmed of trailing comments.
+    comment_starts: std::collections::HashMap<usize, usize>,
+    text_len: usize,
+    text: String,
 }
 
 type R<T> = Result<T, ParseError>;
 
 impl Builder {
+    fn new(source: SourceId, text: &str) -> Self {
+        let comment_starts = crate::comments::scan(text)
+            .into_iter()
+            .map(|c| (c.end, c.start))
+            .collect();
+        Builder {
+            source,
+            comment_starts,
+            text_len: text.len(),
+            text: text.to_string(),
+        }
+    }
+
+    /// The span of a node without the whitespace and comments pest lets it swallow at its end.
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.source, s.start(), s.end())
+        let start = s.start();
+        let mut end = s.end().min(self.text_len);
+        loop {
+            let before = self.text[start..end]
+                .trim_end_matches([' ', '\t', '\r', '\n', '\u{3000}', '\u{FEFF}']);
+            end = start + before.len();
+            match self.comment_starts.get(&end) {
+                Some(&c) if c >= start && c < end => end = c,
+                _ => break,
+            }
+        }
+        Span::new(self.source, start, end)
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
-        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     fn string(&self, p: Pair<Rule>) -> StrLit {
         let span = self.span(&p);
         let raw = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
-        StrLit { value: unescape(raw), span }
+        StrLit {
+            value: unescape(raw),
+            span,
+        }
     }
 
     fn item(&self, p: Pair<Rule>) -> R<Item> {
         let span = self.span(&p);
         let rule = p.as_rule();
-        let mut it = p.into_inner().filter(|p| !is_keyword(p.as_rule())).peekable();
+        let mut it = p
+            .into_inner()
+            .filter(|p| !is_keyword(p.as_rule()))
+            .peekable();
         Ok(match rule {
             Rule::rulebook_decl => {
                 let id = self.ident(next_or(&mut it, self.source, span)?);
                 let title = self.string(next_or(&mut it, self.source, span)?);
                 let version = self.string(next_or(&mut it, self.source, span)?);
-                Item::Rulebook(RulebookDecl { id, title, version, span })
+                Item::Rulebook(RulebookDecl {
+                    id,
+                    title,
+                    version,
+                    span,
+                })
             }
             Rule::schema_decl => {
                 let name = self.ident(next_or(&mut it, self.source, span)?);
@@ -317,7 +462,12 @@ impl Builder {
                         _ => fields.push(self.field(p)?),
                     }
                 }
-                Item::Schema(SchemaDecl { name, label, fields, span })
+                Item::Schema(SchemaDecl {
+                    name,
+                    label,
+                    fields,
+                    span,
+                })
             }
             Rule::enum_decl => {
                 let name = self.ident(next_or(&mut it, self.source, span)?);
@@ -332,11 +482,21 @@ impl Builder {
                             let name = self.ident(next_or(&mut v, self.source, span)?);
                             let code = self.string(next_or(&mut v, self.source, span)?);
                             let label = v.next().map(|p| self.string(p));
-                            variants.push(VariantDecl { name, code, label, span: vspan });
+                            variants.push(VariantDecl {
+                                name,
+                                code,
+                                label,
+                                span: vspan,
+                            });
                         }
                     }
                 }
-                Item::Enum(EnumDecl { name, label, variants, span })
+                Item::Enum(EnumDecl {
+                    name,
+                    label,
+                    variants,
+                    span,
+                })
             }
             Rule::table_decl => {
                 let name = self.ident(next_or(&mut it, self.source, span)?);
@@ -369,9 +529,20 @@ impl Builder {
                         path
                     }
                     (None, Some(only)) => only,
-                    (None, None) => StrLit { value: String::new(), span },
+                    (None, None) => StrLit {
+                        value: String::new(),
+                        span,
+                    },
                 };
-                Item::Table(TableDecl { name, title, path, key, valid, columns, span })
+                Item::Table(TableDecl {
+                    name,
+                    title,
+                    path,
+                    key,
+                    valid,
+                    columns,
+                    span,
+                })
             }
             Rule::const_decl => {
                 let name = self.ident(next_or(&mut it, self.source, span)?);
@@ -383,8 +554,16 @@ impl Builder {
                         _ => value = Some(self.expr(p, 0)?),
                     }
                 }
-                let value = value.unwrap_or(Expr { kind: ExprKind::Bool(false), span });
-                Item::Const(ConstDecl { name, ty, value, span })
+                let value = value.unwrap_or(Expr {
+                    kind: ExprKind::Bool(false),
+                    span,
+                });
+                Item::Const(ConstDecl {
+                    name,
+                    ty,
+                    value,
+                    span,
+                })
             }
             Rule::def_decl => {
                 let name = self.ident(next_or(&mut it, self.source, span)?);
@@ -398,20 +577,38 @@ impl Builder {
                             let mut pi = p.into_inner();
                             let name = self.ident(next_or(&mut pi, self.source, span)?);
                             let ty = self.type_expr(next_or(&mut pi, self.source, span)?);
-                            params.push(Param { name, ty, span: pspan });
+                            params.push(Param {
+                                name,
+                                ty,
+                                span: pspan,
+                            });
                         }
                         Rule::type_expr => ret = Some(self.type_expr(p)),
                         _ => body = Some(self.expr(p, 0)?),
                     }
                 }
-                let body = body.unwrap_or(Expr { kind: ExprKind::Bool(false), span });
-                Item::Def(DefDecl { name, params, ret, body, span })
+                let body = body.unwrap_or(Expr {
+                    kind: ExprKind::Bool(false),
+                    span,
+                });
+                Item::Def(DefDecl {
+                    name,
+                    params,
+                    ret,
+                    body,
+                    span,
+                })
             }
             Rule::rule_decl => {
                 let id = self.ident(next_or(&mut it, self.source, span)?);
                 let name = self.string(next_or(&mut it, self.source, span)?);
                 let clauses = it.map(|p| self.clause(p)).collect::<R<Vec<_>>>()?;
-                Item::Rule(RuleDecl { id, name, clauses, span })
+                Item::Rule(RuleDecl {
+                    id,
+                    name,
+                    clauses,
+                    span,
+                })
             }
             Rule::test_decl => {
                 let name = self.string(next_or(&mut it, self.source, span)?);
@@ -428,7 +625,12 @@ impl Builder {
         let name = self.ident(next_or(&mut it, self.source, span)?);
         let ty = self.type_expr(next_or(&mut it, self.source, span)?);
         let label = it.next().map(|p| self.string(p));
-        Ok(FieldDecl { name, ty, label, span })
+        Ok(FieldDecl {
+            name,
+            ty,
+            label,
+            span,
+        })
     }
 
     fn column(&self, p: Pair<Rule>) -> R<ColumnDecl> {
@@ -442,15 +644,30 @@ impl Builder {
                 Rule::ident => name = Some(self.ident(p)),
                 Rule::type_expr => ty = Some(self.type_expr(p)),
                 Rule::sep_clause => {
-                    sep = p.into_inner().find(|p| p.as_rule() == Rule::string).map(|p| self.string(p))
+                    sep = p
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::string)
+                        .map(|p| self.string(p))
                 }
                 Rule::string => label = Some(self.string(p)),
                 _ => {}
             }
         }
-        let name = name.unwrap_or(Ident { name: String::new(), span });
-        let ty = ty.unwrap_or(TypeExpr { kind: TypeExprKind::Named(name.clone()), span });
-        Ok(ColumnDecl { name, ty, sep, label, span })
+        let name = name.unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
+        let ty = ty.unwrap_or(TypeExpr {
+            kind: TypeExprKind::Named(name.clone()),
+            span,
+        });
+        Ok(ColumnDecl {
+            name,
+            ty,
+            sep,
+            label,
+            span,
+        })
     }
 
     fn type_expr(&self, p: Pair<Rule>) -> TypeExpr {
@@ -458,25 +675,51 @@ impl Builder {
         let mut inner = p.into_inner();
         let base = match inner.next() {
             Some(b) => b,
-            None => return TypeExpr { kind: TypeExprKind::Named(Ident { name: String::new(), span }), span },
+            None => {
+                return TypeExpr {
+                    kind: TypeExprKind::Named(Ident {
+                        name: String::new(),
+                        span,
+                    }),
+                    span,
+                }
+            }
         };
         let bspan = self.span(&base);
         let base_ty = match base.as_rule() {
             Rule::list_type => {
                 let elem = base.into_inner().next().map(|e| self.type_expr(e));
                 match elem {
-                    Some(e) => TypeExpr { kind: TypeExprKind::List(Box::new(e)), span: bspan },
-                    None => TypeExpr { kind: TypeExprKind::Named(Ident { name: String::new(), span }), span },
+                    Some(e) => TypeExpr {
+                        kind: TypeExprKind::List(Box::new(e)),
+                        span: bspan,
+                    },
+                    None => TypeExpr {
+                        kind: TypeExprKind::Named(Ident {
+                            name: String::new(),
+                            span,
+                        }),
+                        span,
+                    },
                 }
             }
             _ => {
                 let id = base.into_inner().next().map(|i| self.ident(i));
-                let id = id.unwrap_or(Ident { name: String::new(), span: bspan });
-                TypeExpr { kind: TypeExprKind::Named(id), span: bspan }
+                let id = id.unwrap_or(Ident {
+                    name: String::new(),
+                    span: bspan,
+                });
+                TypeExpr {
+                    kind: TypeExprKind::Named(id),
+                    span: bspan,
+                }
             }
         };
         if inner.next().is_some() {
-            TypeExpr { kind: TypeExprKind::Optional(Box::new(base_ty)), span }
+            TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(base_ty)),
+                span,
+            }
         } else {
             base_ty
         }
@@ -487,8 +730,12 @@ impl Builder {
         let rule = p.as_rule();
         let mut it = p.into_inner().filter(|p| !is_keyword(p.as_rule()));
         let kind = match rule {
-            Rule::severity_clause => ClauseKind::Severity(self.ident(next_or(&mut it, self.source, span)?)),
-            Rule::basis_clause => ClauseKind::Basis(self.string(next_or(&mut it, self.source, span)?)),
+            Rule::severity_clause => {
+                ClauseKind::Severity(self.ident(next_or(&mut it, self.source, span)?))
+            }
+            Rule::basis_clause => {
+                ClauseKind::Basis(self.string(next_or(&mut it, self.source, span)?))
+            }
             Rule::for_clause => {
                 let binder = self.ident(next_or(&mut it, self.source, span)?);
                 let source = self.expr(next_or(&mut it, self.source, span)?, 0)?;
@@ -504,9 +751,15 @@ impl Builder {
                 let value = self.expr(next_or(&mut it, self.source, span)?, 0)?;
                 ClauseKind::Let { name, value }
             }
-            Rule::when_clause => ClauseKind::When(self.expr(next_or(&mut it, self.source, span)?, 0)?),
-            Rule::amount_clause => ClauseKind::Amount(self.expr(next_or(&mut it, self.source, span)?, 0)?),
-            Rule::message_clause => ClauseKind::Message(self.template(next_or(&mut it, self.source, span)?)?),
+            Rule::when_clause => {
+                ClauseKind::When(self.expr(next_or(&mut it, self.source, span)?, 0)?)
+            }
+            Rule::amount_clause => {
+                ClauseKind::Amount(self.expr(next_or(&mut it, self.source, span)?, 0)?)
+            }
+            Rule::message_clause => {
+                ClauseKind::Message(self.template(next_or(&mut it, self.source, span)?)?)
+            }
             other => return Err(unexpected_node(self.source, span, other)),
         };
         Ok(Clause { kind, span })
@@ -544,15 +797,25 @@ impl Builder {
         match rule {
             Rule::given_stmt => {
                 let mut kind = GivenKind::Claims;
-                let mut path = StrLit { value: String::new(), span };
+                let mut path = StrLit {
+                    value: String::new(),
+                    span,
+                };
                 for p in it {
                     match p.as_rule() {
                         Rule::given_kind => {
-                            kind = if p.as_str() == "history" { GivenKind::History } else { GivenKind::Claims }
+                            kind = if p.as_str() == "history" {
+                                GivenKind::History
+                            } else {
+                                GivenKind::Claims
+                            }
                         }
                         Rule::given_table => {
                             let id = p.into_inner().find(|p| p.as_rule() == Rule::ident);
-                            let id = id.map(|i| self.ident(i)).unwrap_or(Ident { name: String::new(), span });
+                            let id = id.map(|i| self.ident(i)).unwrap_or(Ident {
+                                name: String::new(),
+                                span,
+                            });
                             kind = GivenKind::Table(id);
                         }
                         _ => path = self.string(p),
@@ -591,13 +854,25 @@ impl Builder {
                             }
                         }
                         Rule::expect_amount => {
-                            amount = p.into_inner().find(|q| q.as_rule() == Rule::string).map(|q| self.string(q))
+                            amount = p
+                                .into_inner()
+                                .find(|q| q.as_rule() == Rule::string)
+                                .map(|q| self.string(q))
                         }
                         _ => {}
                     }
                 }
-                let rule = rule_id.unwrap_or(Ident { name: String::new(), span });
-                Ok(TestStmt::Expect { negated, rule, at, amount, span })
+                let rule = rule_id.unwrap_or(Ident {
+                    name: String::new(),
+                    span,
+                });
+                Ok(TestStmt::Expect {
+                    negated,
+                    rule,
+                    at,
+                    amount,
+                    span,
+                })
             }
         }
     }
@@ -617,7 +892,11 @@ impl Builder {
                 self.expr(inner, d)
             }
             Rule::or_expr | Rule::and_expr => {
-                let op = if rule == Rule::or_expr { BinOp::Or } else { BinOp::And };
+                let op = if rule == Rule::or_expr {
+                    BinOp::Or
+                } else {
+                    BinOp::And
+                };
                 let mut operands = p.into_inner().filter(|p| !is_keyword(p.as_rule()));
                 let firstp = next_or(&mut operands, self.source, span)?;
                 let mut acc = self.expr(firstp, d)?;
@@ -629,7 +908,14 @@ impl Builder {
                     }
                     let rhs = self.expr(q, d)?;
                     let s = acc.span.to(rhs.span);
-                    acc = Expr { kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) }, span: s };
+                    acc = Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            lhs: Box::new(acc),
+                            rhs: Box::new(rhs),
+                        },
+                        span: s,
+                    };
                 }
                 Ok(acc)
             }
@@ -650,20 +936,46 @@ impl Builder {
                 let mut e = self.expr(body, d)?;
                 for ns in nots.into_iter().rev() {
                     let s = ns.to(e.span);
-                    e = Expr { kind: ExprKind::Not(Box::new(e)), span: s };
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span: s,
+                    };
                 }
                 Ok(e)
             }
             Rule::quant_expr => {
                 let mut it = p.into_inner();
                 let qk = next_or(&mut it, self.source, span)?;
-                let q = if qk.as_rule() == Rule::kw_exists { Quantifier::Exists } else { Quantifier::All };
+                let q = if qk.as_rule() == Rule::kw_exists {
+                    Quantifier::Exists
+                } else {
+                    Quantifier::All
+                };
                 let mut rest = it.filter(|p| !is_keyword(p.as_rule()));
                 let binder = self.ident(next_or(&mut rest, self.source, span)?);
                 let source = self.expr(next_or(&mut rest, self.source, span)?, d)?;
                 let body = self.expr(next_or(&mut rest, self.source, span)?, d)?;
                 Ok(Expr {
-                    kind: ExprKind::Quant { q, binder, source: Box::new(source), body: Box::new(body) },
+                    kind: ExprKind::Quant {
+                        q,
+                        binder,
+                        source: Box::new(source),
+                        body: Box::new(body),
+                    },
+                    span,
+                })
+            }
+            Rule::if_expr => {
+                let mut rest = p.into_inner().filter(|p| !is_keyword(p.as_rule()));
+                let cond = self.expr(next_or(&mut rest, self.source, span)?, d)?;
+                let then = self.expr(next_or(&mut rest, self.source, span)?, d)?;
+                let otherwise = self.expr(next_or(&mut rest, self.source, span)?, d)?;
+                Ok(Expr {
+                    kind: ExprKind::If {
+                        cond: Box::new(cond),
+                        then: Box::new(then),
+                        otherwise: Box::new(otherwise),
+                    },
                     span,
                 })
             }
@@ -686,7 +998,14 @@ impl Builder {
                             _ => BinOp::Ge,
                         };
                         let rhs = self.expr(next_or(&mut ti, self.source, span)?, d)?;
-                        Ok(Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span })
+                        Ok(Expr {
+                            kind: ExprKind::Binary {
+                                op,
+                                lhs: Box::new(lhs),
+                                rhs: Box::new(rhs),
+                            },
+                            span,
+                        })
                     }
                     Rule::in_tail => {
                         let mut negated = false;
@@ -703,10 +1022,21 @@ impl Builder {
                         let mut ex = exprs.into_iter();
                         let a = ex.next().ok_or_else(|| internal(self.source))?;
                         let rhs = match (inclusive, ex.next()) {
-                            (Some(inclusive), Some(hi)) => InRhs::Range { lo: Box::new(a), hi: Box::new(hi), inclusive },
+                            (Some(inclusive), Some(hi)) => InRhs::Range {
+                                lo: Box::new(a),
+                                hi: Box::new(hi),
+                                inclusive,
+                            },
                             _ => InRhs::Set(Box::new(a)),
                         };
-                        Ok(Expr { kind: ExprKind::In { value: Box::new(lhs), negated, rhs }, span })
+                        Ok(Expr {
+                            kind: ExprKind::In {
+                                value: Box::new(lhs),
+                                negated,
+                                rhs,
+                            },
+                            span,
+                        })
                     }
                     _ => {
                         let pat = tail.into_inner().find(|q| q.as_rule() == Rule::pattern);
@@ -718,7 +1048,13 @@ impl Builder {
                         } else {
                             Pattern::Some(pi.next().map(|i| self.ident(i)))
                         };
-                        Ok(Expr { kind: ExprKind::Is { value: Box::new(lhs), pattern }, span })
+                        Ok(Expr {
+                            kind: ExprKind::Is {
+                                value: Box::new(lhs),
+                                pattern,
+                            },
+                            span,
+                        })
                     }
                 }
             }
@@ -737,7 +1073,11 @@ impl Builder {
                                 let rhs = self.expr(q, d)?;
                                 let s = acc.span.to(rhs.span);
                                 acc = Expr {
-                                    kind: ExprKind::Binary { op: BinOp::Coalesce, lhs: Box::new(acc), rhs: Box::new(rhs) },
+                                    kind: ExprKind::Binary {
+                                        op: BinOp::Coalesce,
+                                        lhs: Box::new(acc),
+                                        rhs: Box::new(rhs),
+                                    },
                                     span: s,
                                 };
                                 continue;
@@ -761,7 +1101,14 @@ impl Builder {
                     }
                     let rhs = self.expr(next_or(&mut it, self.source, span)?, d)?;
                     let s = acc.span.to(rhs.span);
-                    acc = Expr { kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) }, span: s };
+                    acc = Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            lhs: Box::new(acc),
+                            rhs: Box::new(rhs),
+                        },
+                        span: s,
+                    };
                 }
                 Ok(acc)
             }
@@ -781,7 +1128,10 @@ impl Builder {
                 let mut e = self.expr(body.ok_or_else(|| internal(self.source))?, d)?;
                 for ns in negs.into_iter().rev() {
                     let s = ns.to(e.span);
-                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span: s };
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span: s,
+                    };
                 }
                 Ok(e)
             }
@@ -800,7 +1150,14 @@ impl Builder {
                         Rule::field_op | Rule::opt_field_op => {
                             let optional = op.as_rule() == Rule::opt_field_op;
                             let name = self.ident(first(op, self.source, ospan)?);
-                            acc = Expr { kind: ExprKind::Field { base: Box::new(acc), name, optional }, span: s };
+                            acc = Expr {
+                                kind: ExprKind::Field {
+                                    base: Box::new(acc),
+                                    name,
+                                    optional,
+                                },
+                                span: s,
+                            };
                         }
                         _ => {
                             let mut keys = Vec::new();
@@ -813,24 +1170,55 @@ impl Builder {
                                     _ => keys.push(self.expr(q, d)?),
                                 }
                             }
-                            acc = Expr { kind: ExprKind::Index { base: Box::new(acc), keys, at }, span: s };
+                            acc = Expr {
+                                kind: ExprKind::Index {
+                                    base: Box::new(acc),
+                                    keys,
+                                    at,
+                                },
+                                span: s,
+                            };
                         }
                     }
                 }
                 Ok(acc)
             }
-            Rule::number => Ok(Expr { kind: ExprKind::Number(p.as_str().to_string()), span }),
-            Rule::string => Ok(Expr { kind: ExprKind::Str(self.string(p).value), span }),
-            Rule::kw_true => Ok(Expr { kind: ExprKind::Bool(true), span }),
-            Rule::kw_false => Ok(Expr { kind: ExprKind::Bool(false), span }),
-            Rule::ident => Ok(Expr { kind: ExprKind::Name(self.ident(p)), span }),
+            Rule::number => Ok(Expr {
+                kind: ExprKind::Number(p.as_str().to_string()),
+                span,
+            }),
+            Rule::string => Ok(Expr {
+                kind: ExprKind::Str(self.string(p).value),
+                span,
+            }),
+            Rule::kw_true => Ok(Expr {
+                kind: ExprKind::Bool(true),
+                span,
+            }),
+            Rule::kw_false => Ok(Expr {
+                kind: ExprKind::Bool(false),
+                span,
+            }),
+            Rule::ident => Ok(Expr {
+                kind: ExprKind::Name(self.ident(p)),
+                span,
+            }),
             Rule::paren => {
                 let inner = self.expr(first(p, self.source, span)?, d)?;
-                Ok(Expr { kind: ExprKind::Paren(Box::new(inner)), span })
+                Ok(Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span,
+                })
             }
             Rule::list_lit => {
-                let items = p.into_inner().map(|q| self.expr(q, d)).collect::<R<Vec<_>>>()?;
-                Ok(Expr { kind: ExprKind::List(items), span })
+                let items = p
+                    .into_inner()
+                    .map(|q| self.expr(q, d))
+                    .collect::<R<Vec<_>>>()?;
+                Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span,
+                })
             }
             Rule::call => self.call(p, d, span),
             other => Err(unexpected_node(self.source, span, other)),
@@ -866,7 +1254,10 @@ impl Builder {
             Some(c) => CallArgs::Comprehension(Box::new(c)),
             None => CallArgs::Exprs(exprs),
         };
-        Ok(Expr { kind: ExprKind::Call { name, args }, span })
+        Ok(Expr {
+            kind: ExprKind::Call { name, args },
+            span,
+        })
     }
 
     fn comp_parts(&self, p: Pair<Rule>, d: usize) -> R<Comprehension> {
@@ -904,18 +1295,23 @@ fn first(p: Pair<Rule>, source: SourceId, span: Span) -> R<Pair<Rule>> {
     next_or(&mut it, source, span)
 }
 
-fn next_or<'a>(it: &mut impl Iterator<Item = Pair<'a, Rule>>, source: SourceId, span: Span) -> R<Pair<'a, Rule>> {
-    it.next().ok_or(ParseError {
-        code: "V0001",
-        message: "incomplete syntax".into(),
-        span,
-        expected: vec![],
-        help: None,
-    })
-    .map_err(|mut e| {
-        e.span.source = source;
-        e
-    })
+fn next_or<'a>(
+    it: &mut impl Iterator<Item = Pair<'a, Rule>>,
+    source: SourceId,
+    span: Span,
+) -> R<Pair<'a, Rule>> {
+    it.next()
+        .ok_or(ParseError {
+            code: "V0001",
+            message: "incomplete syntax".into(),
+            span,
+            expected: vec![],
+            help: None,
+        })
+        .map_err(|mut e| {
+            e.span.source = source;
+            e
+        })
 }
 
 fn unexpected_node(source: SourceId, span: Span, rule: Rule) -> ParseError {
