@@ -3,5 +3,3 @@
 //!
 //! Claim readers, tables, the history index and the executor arrive with the runtime issue;
 //! until then this crate only re-exports the loading entry point services will call.
-
-
