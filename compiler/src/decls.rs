@@ -1,7 +1,7 @@
 //! Declarations: the header, schema records, code sets, tables, consts and defs, collected from
 //! every file of the rulebook and resolved into the model.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
 use vigil_dsl::ast::{self, Item, TypeExpr, TypeExprKind};
 use vigil_dsl::Span;
@@ -524,14 +524,7 @@ impl<'a> Checker<'a> {
 
     fn check_table_path(&mut self, path: &ast::StrLit) {
         let p = Path::new(&path.value);
-        let escapes = path.value.is_empty()
-            || p.is_absolute()
-            || p.components().any(|c| {
-                matches!(
-                    c,
-                    Component::ParentDir | Component::Prefix(_) | Component::RootDir
-                )
-            });
+        let escapes = crate::load::leaves_folder(&path.value);
         if escapes {
             self.report(
                 Diagnostic::error("V0503", "a table file must lie inside the rulebook folder", path.span, "path leaves the rulebook folder")

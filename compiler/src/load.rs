@@ -93,6 +93,22 @@ pub fn load_rulebook(path: &Path) -> Result<LoadedRulebook, LoadError> {
     Ok(check_sources(root, texts))
 }
 
+/// Whether a path written in a rulebook leaves its folder (empty, absolute, or through `..`).
+/// Tables and test files live inside the folder; a table elsewhere is named on the command line.
+pub fn leaves_folder(path: &str) -> bool {
+    let p = Path::new(path);
+    path.is_empty()
+        || p.is_absolute()
+        || p.components().any(|c| {
+            matches!(
+                c,
+                std::path::Component::ParentDir
+                    | std::path::Component::Prefix(_)
+                    | std::path::Component::RootDir
+            )
+        })
+}
+
 /// The nearest folder at or above a file's folder that holds `rulebook.vigil`.
 pub fn find_root(file: &Path) -> Option<PathBuf> {
     let mut dir = file.parent();

@@ -538,10 +538,7 @@ impl<'a> Checker<'a> {
 
     fn check_test_file(&mut self, path: &ast::StrLit) {
         let p = std::path::Path::new(&path.value);
-        let escapes = path.value.is_empty()
-            || p.is_absolute()
-            || p.components()
-                .any(|c| matches!(c, std::path::Component::ParentDir));
+        let escapes = crate::load::leaves_folder(&path.value);
         if escapes {
             self.report(
                 Diagnostic::error("V0604", "a test file must lie inside the rulebook folder", path.span, "path leaves the rulebook folder")

@@ -906,16 +906,7 @@ impl Builder {
                     if d + chain > MAX_DEPTH {
                         return Err(too_deep(span));
                     }
-                    let rhs = self.expr(q, d)?;
-                    let s = acc.span.to(rhs.span);
-                    acc = Expr {
-                        kind: ExprKind::Binary {
-                            op,
-                            lhs: Box::new(acc),
-                            rhs: Box::new(rhs),
-                        },
-                        span: s,
-                    };
+                    acc = binary(op, acc, self.expr(q, d)?);
                 }
                 Ok(acc)
             }
@@ -1062,53 +1053,25 @@ impl Builder {
                 let mut it = p.into_inner();
                 let mut acc = self.expr(next_or(&mut it, self.source, span)?, d)?;
                 let mut chain = 0;
-                loop {
-                    let op = if rule == Rule::coalesce {
-                        match it.next() {
-                            Some(q) => {
-                                chain += 1;
-                                if d + chain > MAX_DEPTH {
-                                    return Err(too_deep(span));
-                                }
-                                let rhs = self.expr(q, d)?;
-                                let s = acc.span.to(rhs.span);
-                                acc = Expr {
-                                    kind: ExprKind::Binary {
-                                        op: BinOp::Coalesce,
-                                        lhs: Box::new(acc),
-                                        rhs: Box::new(rhs),
-                                    },
-                                    span: s,
-                                };
-                                continue;
-                            }
-                            None => break,
-                        }
-                    } else {
-                        match it.next() {
-                            Some(o) => match o.as_str() {
+                while let Some(q) = it.next() {
+                    // `??` operands follow each other; `+ - * /` come as operator, operand.
+                    let (op, operand) = match q.as_rule() {
+                        Rule::add_op | Rule::mul_op => {
+                            let op = match q.as_str() {
                                 "+" => BinOp::Add,
                                 "-" => BinOp::Sub,
                                 "*" => BinOp::Mul,
                                 _ => BinOp::Div,
-                            },
-                            None => break,
+                            };
+                            (op, next_or(&mut it, self.source, span)?)
                         }
+                        _ => (BinOp::Coalesce, q),
                     };
                     chain += 1;
                     if d + chain > MAX_DEPTH {
                         return Err(too_deep(span));
                     }
-                    let rhs = self.expr(next_or(&mut it, self.source, span)?, d)?;
-                    let s = acc.span.to(rhs.span);
-                    acc = Expr {
-                        kind: ExprKind::Binary {
-                            op,
-                            lhs: Box::new(acc),
-                            rhs: Box::new(rhs),
-                        },
-                        span: s,
-                    };
+                    acc = binary(op, acc, self.expr(operand, d)?);
                 }
                 Ok(acc)
             }
@@ -1282,6 +1245,19 @@ impl Builder {
             by,
             filter,
         })
+    }
+}
+
+/// `lhs op rhs`, spanning both operands.
+fn binary(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
+    let span = lhs.span.to(rhs.span);
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
     }
 }
 

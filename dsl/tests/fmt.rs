@@ -4,6 +4,8 @@
 //!
 //! Adding a case means adding a `.vigil` file to `tests/fmt_cases/` and reviewing its snapshot.
 
+mod spanless;
+use spanless::without_spans;
 use std::path::{Path, PathBuf};
 
 use vigil_dsl::ast::*;
@@ -56,22 +58,6 @@ fn corpus() -> Vec<(PathBuf, String)> {
         let text = read(&path);
         out.push((path, text));
     }
-    out
-}
-
-/// The tree's debug text with every span blanked, so that trees compare modulo positions.
-fn without_spans(m: &Module) -> String {
-    const SPAN: &str = "Span { source: SourceId(";
-    let text = format!("{m:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find(SPAN) {
-        out.push_str(&rest[..i]);
-        out.push_str("Span");
-        let after = &rest[i..];
-        rest = after.find(" }").map_or("", |j| &after[j + 2..]);
-    }
-    out.push_str(rest);
     out
 }
 

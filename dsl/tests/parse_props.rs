@@ -2,6 +2,8 @@
 //! panics, and whatever parses formats to text that parses to the same tree and formats to
 //! itself again, with the same comments.
 
+mod spanless;
+use spanless::without_spans;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -44,22 +46,6 @@ fn seeds() -> &'static [String] {
         assert!(!texts.is_empty(), "no seed files found");
         texts
     })
-}
-
-/// The tree's debug text with every span blanked, so that trees compare modulo positions.
-fn without_spans(m: &Module) -> String {
-    const SPAN: &str = "Span { source: SourceId(";
-    let text = format!("{m:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find(SPAN) {
-        out.push_str(&rest[..i]);
-        out.push_str("Span");
-        let after = &rest[i..];
-        rest = after.find(" }").map_or("", |j| &after[j + 2..]);
-    }
-    out.push_str(rest);
-    out
 }
 
 fn comment_texts(text: &str, m: &Module) -> Vec<String> {
