@@ -40,7 +40,7 @@ enum Command {
     /// Check a rulebook: names, types, clauses, tests; print every problem found.
     #[command(after_help = "Examples:
   vigil check rulebooks/cn-national
-  vigil check rulebooks/cn-national/rules_catalogue.vigil   # the file's rulebook folder
+  vigil check rulebooks/cn-national/limits.vigil            # the file's rulebook folder
   vigil check rulebooks/cn-national --format json            # one JSON object per line, for CI
 
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or I/O error.")]
@@ -49,7 +49,7 @@ Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or I/O erro
     #[command(after_help = "Examples:
   vigil fmt rulebooks/cn-national              # rewrite every .vigil file under the folder
   vigil fmt --check .                          # CI: list files that are not formatted
-  vigil fmt rulebooks/cn-national/rules.vigil  # one file
+  vigil fmt rulebooks/cn-national/limits.vigil # one file
 
 Exit status: 0 formatted (or, with --check, already formatted), 1 a file needs formatting or
 does not parse, 2 usage or I/O error.")]

@@ -17,7 +17,7 @@ pub const FUNCTIONS: &[Builtin] = &[
     Builtin { name: "max", signature: "max(e for x in list where cond) -> T?  |  max(a, b) -> T", doc: "The largest value (absent for an empty list), or the larger of two values." },
     Builtin { name: "first", signature: "first(x in list where cond) -> T?  |  first(e for x in list where cond) -> E?", doc: "The first element (or value) in list order that satisfies the condition; absent when none does. Names the witness that `exists` only asserts." },
     Builtin { name: "last", signature: "last(x in list where cond) -> T?  |  last(e for x in list where cond) -> E?", doc: "The last element (or value) in list order that satisfies the condition; absent when none does." },
-    Builtin { name: "distinct", signature: "distinct(e for x in list where cond) -> [T]", doc: "The distinct values of `e`, in order of first appearance." },
+    Builtin { name: "distinct", signature: "distinct(e for x in list where cond) -> [T]", doc: "The distinct values of `e`, in order of first appearance; absent values are left out." },
     Builtin { name: "groups", signature: "groups(x in list by key where cond) -> [group]", doc: "The elements grouped by a key (elements with an absent key are left out); each group has `.key` and `.items`." },
     Builtin { name: "history", signature: "history(psn_no: text) -> [claim]", doc: "The patient's other claims in the run (claims file and history file), oldest first; the claim being checked is not included." },
     Builtin { name: "days_between", signature: "days_between(from: date, to: date) -> int", doc: "Whole days from `from` to `to` (negative when `to` is earlier)." },

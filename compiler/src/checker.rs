@@ -81,6 +81,10 @@ pub(crate) struct Checker<'a> {
     pub variants: HashMap<String, Vec<String>>,
     pub scope: Vec<Local>,
     pub context: Context,
+    /// Set while checking an expression that reads tables or claim history (not constant).
+    pub reads_data: bool,
+    /// Defs whose body reads tables or history: a constant may not call them.
+    pub def_reads_data: HashSet<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -99,6 +103,8 @@ impl<'a> Checker<'a> {
             variants: HashMap::new(),
             scope: Vec::new(),
             context: Context::Rule,
+            reads_data: false,
+            def_reads_data: HashSet::new(),
         }
     }
 

@@ -372,7 +372,7 @@ impl<'a> Checker<'a> {
             if !ok {
                 self.report(
                     Diagnostic::error("V0506", format!("column `{}` cannot hold a {ty}", c.name.name), c.ty.span, "not a table column type")
-                        .with_help("a CSV cell holds a scalar (text, code, int, decimal, money, bool, date, datetime), a code set, or a list of scalars with `sep`"),
+                        .with_help("a CSV cell holds a scalar (text, code, int, decimal, money, bool, date, datetime, month), a code set, or a list of scalars with `sep`"),
                 );
             }
             let is_list = matches!(base, Ty::List(_));
@@ -574,7 +574,7 @@ impl<'a> Checker<'a> {
                     Some(GlobalKind::Schema | GlobalKind::Table) if !records => {
                         self.report(
                             Diagnostic::error("V0506", format!("`{}` is a record; a table column holds a scalar", id.name), id.span, "not a table column type")
-                                .with_help("a CSV cell holds a scalar (text, code, int, decimal, money, bool, date, datetime), a code set, or a list of scalars with `sep`"),
+                                .with_help("a CSV cell holds a scalar (text, code, int, decimal, money, bool, date, datetime, month), a code set, or a list of scalars with `sep`"),
                         );
                         Ty::Error
                     }
@@ -660,7 +660,20 @@ impl<'a> Checker<'a> {
         let saved_ctx = std::mem::replace(&mut self.context, Context::Const);
         let mut ty = self.check_expr(&d.value);
         if let Some(t) = &d.ty {
-            let want = self.resolve_type(t, false);
+            let want = self.resolve_type(t, true);
+            if matches!(want.unwrap_optional(), Ty::Record(_) | Ty::Row(_)) {
+                self.report(
+                    Diagnostic::error(
+                        "V0316",
+                        format!("a constant cannot be a {want}"),
+                        t.span,
+                        "not a constant type",
+                    )
+                    .with_help(
+                        "constants are fixed scalars or lists of them: numbers, text, codes, dates",
+                    ),
+                );
+            }
             if !ty.fits(&want) {
                 self.report(
                     Diagnostic::error(
@@ -724,7 +737,12 @@ impl<'a> Checker<'a> {
             self.bind(&p.name, t.clone(), false);
             param_tys.push(t);
         }
+        let saved_reads = std::mem::replace(&mut self.reads_data, false);
         let body_ty = self.check_expr(&d.body);
+        if self.reads_data {
+            self.def_reads_data.insert(name.to_string());
+        }
+        self.reads_data = saved_reads || self.reads_data;
         let ret = match &d.ret {
             Some(r) => {
                 let want = self.resolve_type(r, true);

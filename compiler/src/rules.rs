@@ -287,14 +287,7 @@ impl<'a> Checker<'a> {
                 }
                 if let Some(f) = filter {
                     let ft = self.check_expr(f);
-                    if !matches!(ft, Ty::Bool | Ty::Error) {
-                        self.report(Diagnostic::error(
-                            "V0306",
-                            format!("`where` needs a condition, found {ft}"),
-                            f.span,
-                            format!("this is {ft}"),
-                        ));
-                    }
+                    self.want_bool(&ft, f, "`where`");
                 }
                 self.scope.truncate(inner);
                 let claims = Ty::List(Box::new(Ty::Record("claim".into())));

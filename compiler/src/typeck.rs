@@ -83,7 +83,7 @@ impl<'a> Checker<'a> {
         ty
     }
 
-    fn want_bool(&mut self, t: &Ty, e: &Expr, what: &str) {
+    pub(crate) fn want_bool(&mut self, t: &Ty, e: &Expr, what: &str) {
         match t {
             Ty::Bool | Ty::Error => {}
             Ty::Optional(inner) if **inner == Ty::Bool => self.report(
@@ -570,6 +570,7 @@ impl<'a> Checker<'a> {
                 if matches!(self.globals.get(&id.name), Some((GlobalKind::Table, _))) =>
             {
                 self.refer(id.span, Target::Table(id.name.clone()));
+                self.reads_data = true;
                 if self.context == Context::Const {
                     self.report(
                         Diagnostic::error(
@@ -704,6 +705,7 @@ impl<'a> Checker<'a> {
                 self.book
                     .types
                     .push((source.span, Ty::List(Box::new(Ty::Row(id.name.clone())))));
+                self.reads_data = true;
                 if self.context == Context::Const {
                     self.report(Diagnostic::error(
                         "V0316",
@@ -989,6 +991,15 @@ impl<'a> Checker<'a> {
                         }
                     }
                     Ty::Error => {}
+                    Ty::Optional(inner) if matches!(**inner, Ty::List(_)) => self.report(
+                        Diagnostic::error(
+                            "V0302",
+                            "this list may be absent",
+                            set.span,
+                            "may be absent",
+                        )
+                        .with_help(OPTIONAL_HELP),
+                    ),
                     other => self.report(
                         Diagnostic::error(
                             "V0310",
@@ -1193,6 +1204,7 @@ impl<'a> Checker<'a> {
                     return Ty::List(Box::new(Ty::Record("claim".into())));
                 }
                 self.arg(name, &list[0], &Ty::Text, "a patient number (psn_no)");
+                self.reads_data = true;
                 if self.context == Context::Const {
                     self.report(Diagnostic::error(
                         "V0316",
@@ -1501,6 +1513,23 @@ impl<'a> Checker<'a> {
         let Some((params, ret)) = self.def_type(&name.name) else {
             return Ty::Error;
         };
+        if self.def_reads_data.contains(&name.name) {
+            self.reads_data = true;
+            if self.context == Context::Const {
+                self.report(
+                    Diagnostic::error(
+                        "V0316",
+                        format!(
+                            "a constant cannot call `{}`, which reads tables or claim history",
+                            name.name
+                        ),
+                        e.span,
+                        "reads data",
+                    )
+                    .with_help("constants are fixed values; call it inside the rule"),
+                );
+            }
+        }
         let arity_ok = params.len() == list.len();
         if !arity_ok {
             let sig = self.def_decls.get(&name.name).map(|d| {

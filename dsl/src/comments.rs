@@ -28,6 +28,10 @@ enum Frame {
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub comments: Vec<Comment>,
+    /// How many `exists`, `where` and `then` words stand in code (each may open a nested body),
+    /// and where the last one stood.
+    pub body_words: usize,
+    pub last_body_word_at: usize,
     /// Deepest nesting of brackets and template holes, and where it was first reached.
     pub max_depth: usize,
     pub deepest_at: usize,
@@ -79,6 +83,20 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
                     continue;
                 }
                 '"' => stack.push(Frame::Str(takes_holes(i))),
+                'e' | 'w' | 't' => {
+                    let word_start =
+                        i == 0 || !text[..i].ends_with(|p: char| p.is_alphanumeric() || p == '_');
+                    let rest = &text[i..];
+                    let is_body_word = ["exists", "where", "then"].iter().any(|w| {
+                        rest.starts_with(w)
+                            && !rest[w.len()..]
+                                .starts_with(|n: char| n.is_alphanumeric() || n == '_')
+                    });
+                    if word_start && is_body_word {
+                        out.body_words += 1;
+                        out.last_body_word_at = i;
+                    }
+                }
                 '(' | '[' | '{' => stack.push(Frame::Bracket),
                 ')' | ']' | '}' => {
                     if matches!(stack.last(), Some(Frame::Bracket | Frame::Hole)) {

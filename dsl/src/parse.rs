@@ -88,15 +88,9 @@ fn prescan_nesting(source: SourceId, text: &str) -> Result<(), ParseError> {
             scan.deepest_at + 1,
         )));
     }
-    let words = ["exists", "where", "then"];
-    let mut quantifiers = 0usize;
-    for (i, _) in text.match_indices(['e', 'w', 't']) {
-        if words.iter().any(|w| text[i..].starts_with(w)) {
-            quantifiers += 1;
-            if quantifiers > 20 * MAX_DEPTH {
-                return Err(too_deep(Span::new(source, i, i + 1)));
-            }
-        }
+    if scan.body_words > 20 * MAX_DEPTH {
+        let at = scan.last_body_word_at;
+        return Err(too_deep(Span::new(source, at, at + 1)));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::Status;
 pub enum Format {
     /// Rendered for a person: file:line:col, the source underlined, help.
     Human,
-    /// One JSON object per line on stdout: file, line, column, end_line, end_column, severity, code, message, help.
+    /// One JSON object per line on stdout: file, line, column, end_line, end_column, severity, code, message, label, help.
     Json,
 }
 
