@@ -1,0 +1,70 @@
+//! The text forms of dates in the data contracts (formats.md), parsed in one place so that
+//! claims and reference tables agree on what a date is. Shapes are checked first: chrono alone
+//! would also take `2026-1-5`.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+/// Whether `text` has digits where `pattern` has `9` and the same byte elsewhere.
+fn shaped(text: &str, pattern: &str) -> bool {
+    text.len() == pattern.len()
+        && text.bytes().zip(pattern.bytes()).all(|(t, p)| match p {
+            b'9' => t.is_ascii_digit(),
+            p => t == p,
+        })
+}
+
+/// Exactly `YYYY-MM-DD`, a real calendar date.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    shaped(text, "9999-99-99")
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, or a bare date meaning midnight (formats.md: "Dates may also come as
+/// `YYYY-MM-DD` where a datetime is expected").
+pub fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
+    if shaped(text, "9999-99-99 99:99:99") {
+        // chrono reads second 60 as a leap second; a settlement clock has none.
+        if &text[17..] >= "60" {
+            return None;
+        }
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
+    } else {
+        parse_date(text).map(|d| d.and_time(NaiveTime::MIN))
+    }
+}
+
+/// `YYYY-MM`, as the first day of the month.
+pub fn parse_month(text: &str) -> Option<NaiveDate> {
+    if !shaped(text, "9999-99") {
+        return None;
+    }
+    let year = text[..4].parse::<i32>().ok()?;
+    let month = text[5..].parse::<u32>().ok()?;
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_calendar() {
+        assert!(parse_date("2026-02-28").is_some());
+        assert!(parse_date("2026-02-29").is_none(), "not a leap year");
+        assert!(parse_date("2026-2-28").is_none(), "shape is exact");
+        assert!(parse_datetime("2026-10-01 08:10:00").is_some());
+        assert_eq!(
+            parse_datetime("2026-10-01"),
+            parse_datetime("2026-10-01 00:00:00")
+        );
+        assert!(parse_datetime("2026-10-01T08:10:00").is_none());
+        assert!(parse_datetime("2026-10-01 24:00:00").is_none());
+        assert!(
+            parse_datetime("2026-12-31 23:59:60").is_none(),
+            "no leap seconds in settlement times"
+        );
+        assert_eq!(parse_month("2026-10"), parse_date("2026-10-01"));
+        assert!(parse_month("2026-13").is_none());
+    }
+}
