@@ -81,6 +81,11 @@ pub(crate) struct Checker<'a> {
     pub variants: HashMap<String, Vec<String>>,
     pub scope: Vec<Local>,
     pub context: Context,
+    /// How many consts and defs are being checked inside each other right now.
+    pub chain_depth: usize,
+    /// The span of the list literal being checked (for the empty-list diagnostic).
+    pub current_span: Span,
+    pub long_chain_reported: bool,
     /// Set while checking an expression that reads tables or claim history (not constant).
     pub reads_data: bool,
     /// Defs whose body reads tables or history: a constant may not call them.
@@ -103,6 +108,9 @@ impl<'a> Checker<'a> {
             variants: HashMap::new(),
             scope: Vec::new(),
             context: Context::Rule,
+            chain_depth: 0,
+            current_span: Span::default(),
+            long_chain_reported: false,
             reads_data: false,
             def_reads_data: HashSet::new(),
         }
@@ -127,11 +135,7 @@ impl<'a> Checker<'a> {
 
     /// Binds a local; reports shadowing of another local or a global.
     pub(crate) fn bind(&mut self, name: &ast::Ident, ty: Ty, is_let: bool) {
-        let hides_claim = self
-            .scope
-            .iter()
-            .any(|l| l.name == name.name && l.span == Span::default());
-        if hides_claim {
+        if name.name == "claim" {
             self.report(
                 Diagnostic::error(
                     "V0115",
@@ -194,6 +198,32 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// Binds a name the rule's scope provides (`provider`, `period`, …) at the scope clause,
+    /// reporting a code or global it would hide.
+    pub(crate) fn bind_reserved(&mut self, name: &str, ty: Ty, span: Span) {
+        let clash = if let Some(enums) = self.variants.get(name) {
+            Some(format!("the code `{}.{name}`", enums[0]))
+        } else {
+            self.globals
+                .get(name)
+                .filter(|(k, _)| *k != GlobalKind::Schema)
+                .map(|(k, _)| format!("the {} `{name}`", k.noun()))
+        };
+        if let Some(what) = clash {
+            self.report(
+                Diagnostic::error("V0115", format!("`{name}`, which a provider rule binds, would hide {what}"), span, "scope names clash")
+                    .with_help(format!("rename {what}: `provider`, `period`, `claims` and `previous_claims` are the names of a provider rule")),
+            );
+        }
+        self.scope.push(Local {
+            name: name.to_string(),
+            ty,
+            span,
+            used: false,
+            is_let: false,
+        });
+    }
+
     /// Drops locals bound after `len`, warning about unused `let`s.
     pub(crate) fn unbind_to(&mut self, len: usize) {
         while self.scope.len() > len {
@@ -227,6 +257,10 @@ impl<'a> Checker<'a> {
         names
     }
 }
+
+/// Deepest chain of consts and defs defined in terms of each other. Real rulebooks chain a few;
+/// the bound keeps checking and inlining within the stack.
+pub const MAX_CHAIN: usize = 64;
 
 /// The closest candidate to a misspelt name, if any is close enough to suggest.
 pub fn suggest<'s>(name: &str, candidates: impl IntoIterator<Item = &'s str>) -> Option<String> {

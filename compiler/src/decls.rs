@@ -654,11 +654,22 @@ impl<'a> Checker<'a> {
         let Some(d) = self.const_decls.get(name).copied() else {
             return Ty::Error;
         };
+        if self.chain_depth >= crate::checker::MAX_CHAIN {
+            self.report_long_chain(d.name.span, name);
+            return Ty::Error;
+        }
         self.const_progress
             .insert(name.to_string(), Progress::Checking);
+        self.chain_depth += 1;
         let saved_scope = std::mem::take(&mut self.scope);
         let saved_ctx = std::mem::replace(&mut self.context, Context::Const);
-        let mut ty = self.check_expr(&d.value);
+        let empty_with_type = d.ty.is_some()
+            && matches!(&d.value.kind, vigil_dsl::ast::ExprKind::List(items) if items.is_empty());
+        let mut ty = if empty_with_type {
+            Ty::Error
+        } else {
+            self.check_expr(&d.value)
+        };
         if let Some(t) = &d.ty {
             let want = self.resolve_type(t, true);
             if matches!(want.unwrap_optional(), Ty::Record(_) | Ty::Row(_)) {
@@ -688,6 +699,7 @@ impl<'a> Checker<'a> {
             ty = want;
         }
         self.scope = saved_scope;
+        self.chain_depth -= 1;
         self.context = saved_ctx;
         if let Some(Progress::Done(Ty::Error)) = self.const_progress.get(name) {
             return Ty::Error;
@@ -727,8 +739,13 @@ impl<'a> Checker<'a> {
             }
             None => {}
         }
+        if self.chain_depth >= crate::checker::MAX_CHAIN {
+            self.report_long_chain(d.name.span, name);
+            return Some((params, Ty::Error));
+        }
         self.def_progress
             .insert(name.to_string(), Progress::Checking);
+        self.chain_depth += 1;
         let saved_scope = std::mem::take(&mut self.scope);
         let saved_ctx = std::mem::replace(&mut self.context, Context::Def);
         let mut param_tys = Vec::new();
@@ -764,6 +781,7 @@ impl<'a> Checker<'a> {
             None => body_ty,
         };
         self.scope = saved_scope;
+        self.chain_depth -= 1;
         self.context = saved_ctx;
         let ret = match self.def_progress.get(name) {
             Some(Progress::Done(Ty::Error)) => Ty::Error,
@@ -798,4 +816,27 @@ impl<'a> Checker<'a> {
         self.book.refs.truncate(refs);
         ty
     }
+}
+
+impl Checker<'_> {
+    /// Reports a chain deeper than `MAX_CHAIN` once: every entry into a long chain hits it.
+    fn report_long_chain(&mut self, span: Span, name: &str) {
+        if !std::mem::replace(&mut self.long_chain_reported, true) {
+            self.report(too_long_chain(span, name));
+        }
+    }
+}
+
+/// A const or def whose definition chain is deeper than `MAX_CHAIN`.
+fn too_long_chain(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "V0209",
+        format!("`{name}` is defined through too long a chain of consts and defs"),
+        span,
+        "chain too long",
+    )
+    .with_help(format!(
+        "at most {} consts and defs may be defined in terms of each other in a row: define this one more directly",
+        crate::checker::MAX_CHAIN
+    ))
 }

@@ -142,9 +142,41 @@ impl Diagnostic {
         )
     }
 
+    /// miette pads the underline to the span's column with a format width, which Rust caps at
+    /// 65,535: a span far out on a very long line must not reach it.
+    fn has_overlong_line(&self, sources: &SourceMap) -> bool {
+        const LONGEST_DRAWN_LINE: usize = 4096;
+        std::iter::once(&self.primary)
+            .chain(&self.secondary)
+            .any(|l| {
+                let Some(f) = sources.get(l.span.source) else {
+                    return false;
+                };
+                let mut at = (l.span.start as usize).min(f.text.len());
+                while !f.text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let line_start = f.text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = f.text[at..].find('\n').map_or(f.text.len(), |i| at + i);
+                line_end - line_start > LONGEST_DRAWN_LINE
+            })
+    }
+
+    /// The diagnostic without a source snippet: headline, label and help.
+    fn render_plain(&self, sources: &SourceMap) -> String {
+        let mut out = format!("{}\n  = {}\n", self.headline(sources), self.primary.text);
+        if let Some(h) = &self.help {
+            let _ = writeln!(out, "  help: {h}");
+        }
+        out
+    }
+
     /// Renders with miette: file:line:col, the source with the span underlined, labels, help.
     /// `color` selects ANSI colours (for a terminal) or plain text (files, tests).
     pub fn render(&self, sources: &SourceMap, color: bool) -> String {
+        if self.has_overlong_line(sources) {
+            return self.render_plain(sources);
+        }
         let report = MietteView::new(self, sources);
         let theme = if color {
             miette::GraphicalTheme::unicode()

@@ -15,6 +15,7 @@ mod rules;
 pub mod source;
 mod typeck;
 pub mod types;
+pub mod value;
 
 pub use checker::suggest;
 pub use diagnostic::{Diagnostic, Severity};

@@ -49,13 +49,17 @@ impl LoadedRulebook {
 /// Why a rulebook could not be read at all (as opposed to read and found wrong).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: no such file or folder")]
+    #[error("{}: no such file or folder", path.display())]
     NotFound { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A folder above rulebooks, not a rulebook: checking it would resolve every table and
+    /// test path from the wrong place.
+    #[error("{} is not a rulebook folder (it has no rulebook.vigil); rulebooks below it: {}", path.display(), found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NotARulebook { path: PathBuf, found: Vec<PathBuf> },
 }
 
 /// Reads and checks the rulebook at `path`: a rulebook folder, or a `.vigil` file in one (the
@@ -71,6 +75,19 @@ pub fn load_rulebook(path: &Path) -> Result<LoadedRulebook, LoadError> {
         },
     })?;
     let (root, files) = if meta.is_dir() {
+        if !path.join(HEADER_FILE).is_file() {
+            let found: Vec<PathBuf> = vigil_files(path)?
+                .into_iter()
+                .filter(|f| f.file_name().is_some_and(|n| n == HEADER_FILE))
+                .filter_map(|f| f.parent().map(Path::to_path_buf))
+                .collect();
+            if !found.is_empty() {
+                return Err(LoadError::NotARulebook {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
+        }
         (Some(path.to_path_buf()), vigil_files(path)?)
     } else {
         match find_root(path) {
@@ -175,6 +192,11 @@ pub fn vigil_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 /// Parses and checks a rulebook given as texts (the language server's entry: unsaved buffers).
 pub fn check_sources(root: Option<PathBuf>, files: Vec<(PathBuf, String)>) -> LoadedRulebook {
+    // Checking recurses once per nesting level and per def in a chain of calls.
+    vigil_dsl::stack::on_large_stack(move || check_here(root, files))
+}
+
+fn check_here(root: Option<PathBuf>, files: Vec<(PathBuf, String)>) -> LoadedRulebook {
     let mut sources = SourceMap::default();
     let mut modules = Vec::new();
     let mut diagnostics = Vec::new();

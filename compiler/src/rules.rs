@@ -53,17 +53,22 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let rules: Vec<(String, Span)> = self
+        let rules: Vec<(String, Span, Scope)> = self
             .book
             .rules
             .iter()
-            .map(|r| (r.id.clone(), r.decl.id.span))
+            .map(|r| (r.id.clone(), r.decl.id.span, r.scope))
             .collect();
-        for (id, span) in rules {
+        for (id, span, scope) in rules {
             if !tested.contains(&id) {
+                let at = match scope {
+                    Scope::Claim => "at claim \"SETL_ID\"",
+                    Scope::Line => "at claim \"SETL_ID\" at line \"FEEDETL_SN\"",
+                    Scope::Provider => "at provider \"CODE\" at period \"YYYY-MM\"",
+                };
                 self.report(
                     Diagnostic::warning("V0403", format!("rule `{id}` has no test"), span, "untested rule")
-                        .with_help(format!("add a test beside it: `test \"…\" {{ given claims \"tests/claims/….jsonl\"  expect {id} at claim \"…\" }}`")),
+                        .with_help(format!("add a test beside it: `test \"…\" {{ given claims \"tests/claims/….jsonl\"  expect {id} {at} }}`")),
                 );
             }
         }
@@ -242,16 +247,15 @@ impl<'a> Checker<'a> {
                 self.bind_claim();
                 let elem = self.iterate(source);
                 let keyed = match &elem {
-                    Ty::Record(rec) => self
-                        .book
-                        .records
-                        .get(rec)
-                        .is_some_and(|r| r.field(LINE_KEY).is_some()),
+                    Ty::Record(rec) => self.book.records.get(rec).is_some_and(|r| {
+                        r.field(LINE_KEY)
+                            .is_some_and(|f| matches!(f.ty, Ty::Text | Ty::Code))
+                    }),
                     _ => true,
                 };
                 match &elem {
                     Ty::Record(rec) if !keyed => self.report(
-                        Diagnostic::error("V0310", format!("a line rule ranges over fee lines; `{rec}` has no `{LINE_KEY}`"), source.span, "no line key")
+                        Diagnostic::error("V0310", format!("a line rule ranges over fee lines; `{rec}` has no `{LINE_KEY}` of type text"), source.span, "no line key")
                             .with_help("a line finding names its line by feedetl_sn (formats.md §2): write `for line in claim.fee_list`; look at other lists with `exists`/`count` inside `when`"),
                     ),
                     Ty::Record(_) | Ty::Error => {}
@@ -298,13 +302,8 @@ impl<'a> Checker<'a> {
                     ("claims", claims.clone()),
                     ("previous_claims", claims),
                 ] {
-                    self.scope.push(crate::checker::Local {
-                        name: name.into(),
-                        ty,
-                        span,
-                        used: false,
-                        is_let: false,
-                    });
+                    // Through `bind`, so a code or global of the same name is reported.
+                    self.bind_reserved(name, ty, span);
                 }
                 Scope::Provider
             }
@@ -335,27 +334,7 @@ impl<'a> Checker<'a> {
         let flow_mark = self.scope.len();
         if let Some(w) = when {
             let t = self.check_flow(w);
-            match t {
-                Ty::Bool | Ty::Error => {}
-                Ty::Optional(_) => self.report(
-                    Diagnostic::error(
-                        "V0302",
-                        "`when` needs a present bool; this may be absent",
-                        w.span,
-                        "may be absent",
-                    )
-                    .with_help("write `x == true` (false when absent) or `x ?? false`"),
-                ),
-                other => self.report(
-                    Diagnostic::error(
-                        "V0306",
-                        format!("`when` needs a condition, found {other}"),
-                        w.span,
-                        format!("this is {other}, not bool"),
-                    )
-                    .with_help("compare it to something: `==`, `>`, `in`, `is some`"),
-                ),
-            }
+            self.want_bool(&t, w, "`when`");
         }
         // Bindings made by `is some(v)` in `when` stay visible in amount and message.
         for l in self.scope.iter_mut().skip(flow_mark) {
@@ -501,7 +480,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     if let Some(a) = amount {
-                        if a.value.parse::<rust_decimal::Decimal>().is_err() {
+                        if !is_amount_text(&a.value) {
                             self.report(
                                 Diagnostic::error(
                                     "V0603",
@@ -566,4 +545,15 @@ fn is_claim_list(source: &ast::Expr) -> bool {
         ExprKind::Paren(inner) => is_claim_list(inner),
         _ => false,
     }
+}
+
+/// An amount as findings write it: `-?digits` with at most 2 decimal places (`"4.50"`).
+fn is_amount_text(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.contains('.') && frac.is_empty())
 }

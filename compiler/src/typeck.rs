@@ -19,6 +19,18 @@ use crate::diagnostic::Diagnostic;
 use crate::model::Target;
 use crate::types::Ty;
 
+/// `YYYY-MM-DD` exactly: chrono alone also takes `2026-1-1` and ` 2026-01-01`.
+fn date_shaped(s: &str) -> bool {
+    s.len() == 10
+        && s.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
 /// A written type as the officer wrote it, for messages.
 fn fmt_type(t: &vigil_dsl::ast::TypeExpr) -> String {
     use vigil_dsl::ast::TypeExprKind;
@@ -137,7 +149,10 @@ impl<'a> Checker<'a> {
             } => self.field(base, name, *optional),
             ExprKind::Index { base, keys, at } => self.lookup(e, base, keys, at.as_deref()),
             ExprKind::Call { name, args } => self.call(e, name, args),
-            ExprKind::List(items) => self.list(items),
+            ExprKind::List(items) => {
+                self.current_span = e.span;
+                self.list(items)
+            }
             ExprKind::Neg(inner) => {
                 let t = self.check_expr(inner);
                 let t = self.want_present(&t, inner, "`-`");
@@ -747,6 +762,14 @@ impl<'a> Checker<'a> {
     }
 
     fn list(&mut self, items: &[Expr]) -> Ty {
+        if items.is_empty() {
+            // An element type of `Error` would let every use of the list pass unchecked.
+            self.report(
+                Diagnostic::error("V0301", "an empty list has no element type", self.current_span, "empty list")
+                    .with_help("write its elements, or declare a constant's type: `const NONE_YET: [code] = []`"),
+            );
+            return Ty::List(Box::new(Ty::Error));
+        }
         let mut elem: Option<Ty> = None;
         for it in items {
             let t = self.check_expr(it);
@@ -1019,7 +1042,7 @@ impl<'a> Checker<'a> {
                 for (t, side) in [(&lt, lo), (&ht, hi)] {
                     let v = vt.unwrap_optional();
                     let ok = t.is_ordered()
-                        && (v.is_numeric() && t.is_numeric()
+                        && ((v.is_numeric() && t.is_numeric() || v.is_textual() && t.is_textual())
                             || v == t
                             || *v == Ty::Error
                             || *t == Ty::Error);
@@ -1221,17 +1244,10 @@ impl<'a> Checker<'a> {
                 }
                 match &list[0].kind {
                     ExprKind::Str(s)
-                        if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {}
+                        if date_shaped(s)
+                            && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {}
                     ExprKind::Str(s) => {
-                        let shaped = s.len() == 10
-                            && s.char_indices().all(|(i, c)| {
-                                if i == 4 || i == 7 {
-                                    c == '-'
-                                } else {
-                                    c.is_ascii_digit()
-                                }
-                            });
-                        let what = if shaped {
+                        let what = if date_shaped(s) {
                             "is not a calendar date"
                         } else {
                             "is not written as YYYY-MM-DD"

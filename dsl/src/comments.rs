@@ -28,13 +28,11 @@ enum Frame {
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub comments: Vec<Comment>,
-    /// How many `exists`, `where` and `then` words stand in code (each may open a nested body),
-    /// and where the last one stood.
-    pub body_words: usize,
-    pub last_body_word_at: usize,
     /// Deepest nesting of brackets and template holes, and where it was first reached.
     pub max_depth: usize,
     pub deepest_at: usize,
+    /// Where nesting first went past `parse::MAX_DEPTH`, if it did.
+    pub too_deep_at: Option<usize>,
 }
 
 fn is_space(c: char) -> bool {
@@ -47,6 +45,9 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
     let mut out = Scan::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut line_has_code = false;
+    // Brackets and holes open (string frames do not count): kept as a running count, so the
+    // scan stays linear however deep the text nests.
+    let mut depth = 0usize;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c == '\n' {
@@ -63,7 +64,10 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
                 '{' if template && chars.peek().map(|(_, n)| *n) == Some('{') => {
                     chars.next();
                 }
-                '{' if template => stack.push(Frame::Hole),
+                '{' if template => {
+                    stack.push(Frame::Hole);
+                    depth += 1;
+                }
                 _ => {}
             }
         } else {
@@ -83,24 +87,14 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
                     continue;
                 }
                 '"' => stack.push(Frame::Str(takes_holes(i))),
-                'e' | 'w' | 't' => {
-                    let word_start =
-                        i == 0 || !text[..i].ends_with(|p: char| p.is_alphanumeric() || p == '_');
-                    let rest = &text[i..];
-                    let is_body_word = ["exists", "where", "then"].iter().any(|w| {
-                        rest.starts_with(w)
-                            && !rest[w.len()..]
-                                .starts_with(|n: char| n.is_alphanumeric() || n == '_')
-                    });
-                    if word_start && is_body_word {
-                        out.body_words += 1;
-                        out.last_body_word_at = i;
-                    }
+                '(' | '[' | '{' => {
+                    stack.push(Frame::Bracket);
+                    depth += 1;
                 }
-                '(' | '[' | '{' => stack.push(Frame::Bracket),
                 ')' | ']' | '}' => {
                     if matches!(stack.last(), Some(Frame::Bracket | Frame::Hole)) {
                         stack.pop();
+                        depth -= 1;
                     }
                 }
                 _ => {}
@@ -109,7 +103,9 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
         if !c.is_whitespace() && !is_space(c) {
             line_has_code = true;
         }
-        let depth = stack.iter().filter(|f| !matches!(f, Frame::Str(_))).count();
+        if depth > crate::parse::MAX_DEPTH && out.too_deep_at.is_none() {
+            out.too_deep_at = Some(i);
+        }
         if depth > out.max_depth {
             out.max_depth = depth;
             out.deepest_at = i;

@@ -63,7 +63,10 @@ const INDENT: usize = 2;
 pub fn format_source(text: &str) -> Result<String, ParseError> {
     let module = crate::parse(SourceId(0), text)?;
     let comments = scan_comments(text, &module);
-    Ok(format_module(&module, &comments, text))
+    // Printing recurses once per nesting level, like parsing.
+    Ok(crate::stack::on_large_stack(|| {
+        format_module(&module, &comments, text)
+    }))
 }
 
 /// Prints `m`, parsed from `text`, in the canonical layout, putting back `comments` (as found

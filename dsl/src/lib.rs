@@ -7,6 +7,7 @@ pub mod comments;
 pub mod fmt;
 pub mod parse;
 pub mod span;
+pub mod stack;
 
 pub use parse::{parse, ParseError};
 pub use span::{line_col, SourceId, Span};

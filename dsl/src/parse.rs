@@ -17,10 +17,6 @@ pub const MAX_DEPTH: usize = 200;
 /// Largest single source file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 8 << 20;
 
-/// Stack for the parser thread: pest recurses once per grammar level, so deep-but-legal
-/// nesting needs more than a default thread's stack; the depth pre-scan bounds the rest.
-const PARSE_STACK_BYTES: usize = 256 << 20;
-
 /// Why a file did not parse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
@@ -53,18 +49,8 @@ pub fn parse(source: SourceId, text: &str) -> Result<Module, ParseError> {
         });
     }
     prescan_nesting(source, text)?;
-    // A scoped thread with a large stack: pest's recursion depth follows the input's nesting.
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("vigil-parse".into())
-            .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, || parse_on_this_thread(source, text));
-        match worker {
-            Ok(handle) => handle.join().unwrap_or_else(|_| Err(internal(source))),
-            // Could not get a thread: parse here; the pre-scan keeps this within the stack.
-            Err(_) => parse_on_this_thread(source, text),
-        }
-    })
+    // pest recurses once per grammar level, so parse where the stack is large.
+    crate::stack::on_large_stack(|| parse_on_this_thread(source, text))
 }
 
 fn internal(source: SourceId) -> ParseError {
@@ -81,15 +67,7 @@ fn internal(source: SourceId) -> ParseError {
 /// string text) and runaway quantifier chains before pest sees them.
 fn prescan_nesting(source: SourceId, text: &str) -> Result<(), ParseError> {
     let scan = crate::comments::scan_source(text, |_| true);
-    if scan.max_depth > MAX_DEPTH {
-        return Err(too_deep(Span::new(
-            source,
-            scan.deepest_at,
-            scan.deepest_at + 1,
-        )));
-    }
-    if scan.body_words > 20 * MAX_DEPTH {
-        let at = scan.last_body_word_at;
+    if let Some(at) = scan.too_deep_at {
         return Err(too_deep(Span::new(source, at, at + 1)));
     }
     Ok(())
@@ -878,8 +856,14 @@ impl Builder {
         if depth > MAX_DEPTH {
             return Err(too_deep(span));
         }
-        let d = depth + 1;
         let rule = p.as_rule();
+        // Depth counts real nesting (brackets, calls, quantifier and `if` bodies), not the
+        // grammar's precedence layers, so MAX_DEPTH is the limit an officer can see.
+        let opens = matches!(
+            rule,
+            Rule::paren | Rule::list_lit | Rule::call | Rule::quant_expr | Rule::if_expr
+        );
+        let d = if opens { depth + 1 } else { depth };
         match rule {
             Rule::expr => {
                 let inner = first(p, self.source, span)?;
@@ -1123,8 +1107,8 @@ impl Builder {
                             for q in op.into_inner() {
                                 match q.as_rule() {
                                     Rule::kw_at => after_at = true,
-                                    _ if after_at => at = Some(Box::new(self.expr(q, d)?)),
-                                    _ => keys.push(self.expr(q, d)?),
+                                    _ if after_at => at = Some(Box::new(self.expr(q, d + 1)?)),
+                                    _ => keys.push(self.expr(q, d + 1)?),
                                 }
                             }
                             acc = Expr {

@@ -57,6 +57,11 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = text[line_start..offset].chars().count() + 1;
+    // A byte-order mark is not a column an editor shows.
+    let col = text[line_start..offset]
+        .chars()
+        .filter(|c| *c != '\u{FEFF}')
+        .count()
+        + 1;
     (line, col)
 }

@@ -2,6 +2,9 @@
 //! findings. It asks the compiler for a checked rulebook and never parses rule text itself.
 
 pub mod claims;
+pub mod findings;
 pub mod scalars;
 pub mod tables;
-pub mod value;
+/// The value model is the compiler's (the interpreter computes with it); re-exported here for
+/// the readers and for services that link the runtime.
+pub use vigil_compiler::value;
