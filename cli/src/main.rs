@@ -54,6 +54,23 @@ Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or I/O erro
 Exit status: 0 formatted (or, with --check, already formatted), 1 a file needs formatting or
 does not parse, 2 usage or I/O error.")]
     Fmt(commands::fmt::FmtArgs),
+    /// Run a rulebook over claims and write findings (formats.md §2).
+    #[command(after_help = "Examples:
+  vigil run rulebooks/cn-national --claims claims.jsonl > findings.jsonl
+  vigil run rulebooks/cn-national --claims claims.jsonl --history earlier.jsonl \\
+      --out findings.csv --format csv --rejected rejected.jsonl
+  vigil run rulebooks/cn-national --claims claims.jsonl --table hilist=province/hilist.csv
+
+Findings are sorted deterministically: the same input gives the same bytes at any --threads.
+Exit status: 0 ran (findings are results, not errors), 1 the rulebook or a table has errors,
+2 usage or I/O error.")]
+    Run(commands::run::RunArgs),
+    /// Run the tests that live beside the rules (`test` blocks).
+    #[command(after_help = "Examples:
+  vigil test rulebooks/cn-national
+
+Exit status: 0 every test passed, 1 a test failed or the rulebook has errors, 2 usage or I/O.")]
+    Test(commands::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +88,8 @@ fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(a) => commands::check::run(a),
         Command::Fmt(a) => commands::fmt::run(a),
+        Command::Run(a) => commands::run::run(a),
+        Command::Test(a) => commands::test::run(a),
     };
     status.into()
 }

@@ -181,3 +181,95 @@ fn fmt_refuses_a_file_that_does_not_parse() {
         "left untouched"
     );
 }
+
+fn run_national(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "rulebooks/cn-national",
+        "--claims",
+        "tests/run/formats_example.jsonl",
+    ];
+    args.extend_from_slice(extra);
+    vigil(&args, &repo())
+}
+
+#[test]
+fn run_writes_findings_and_rejects_bad_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rejected = dir.path().join("rejected.jsonl");
+    let out = run_national(&["--rejected", rejected.to_str().expect("utf-8 temp path")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("claims read 3 = evaluated 1 + rejected 2"),
+        "{err}"
+    );
+    let findings = text(&out.stdout);
+    let hash_free: String = findings
+        .lines()
+        .map(|l| match l.find("\"rulebook\":\"cn-national@sha256:") {
+            Some(i) => format!("{}\"rulebook\":\"cn-national@sha256:HASH\"}}", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!(hash_free);
+    let rejected: Vec<serde_json::Value> = std::fs::read_to_string(&rejected)
+        .expect("rejected file written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0]["line"], 2);
+    assert_eq!(rejected[0]["setl_id"], "S0002");
+    assert_eq!(rejected[1]["line"], 3);
+}
+
+#[test]
+fn run_output_is_the_same_at_any_thread_count() {
+    let one = run_national(&["--threads", "1"]);
+    let three = run_national(&["--threads", "3"]);
+    assert_eq!(one.status.code(), Some(0));
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, three.stdout);
+    let csv = run_national(&["--format", "csv"]);
+    assert!(text(&csv.stdout).starts_with(
+        "rule_id,rule_name,scope,setl_id,psn_no,fixmedins_code,feedetl_sn,period,vola_amt"
+    ));
+}
+
+#[test]
+fn run_refuses_a_rulebook_with_errors() {
+    let dir = national_copy();
+    replace_in(
+        &dir.path().join("cn-national/limits.vigil"),
+        "line.pric is some(p)",
+        "line.price is some(p)",
+    );
+    let out = vigil(&["run", "cn-national", "--claims", "x.jsonl"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nothing was run"));
+}
+
+#[test]
+fn vigil_test_runs_the_rulebooks_tests() {
+    let out = vigil(&["test", "rulebooks/cn-national"], &repo());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("ok"), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+
+    let dir = national_copy();
+    replace_in(
+        &dir.path().join("cn-national/stays.vigil"),
+        "amount \"6100.00\"",
+        "amount \"6100.01\"",
+    );
+    let out = vigil(&["test", "cn-national"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("expected CN-READMIT-001 at claim \"S2\" amount 6100.01"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -2,6 +2,7 @@
 //! findings. It asks the compiler for a checked rulebook and never parses rule text itself.
 
 pub mod claims;
+pub mod engine;
 pub mod findings;
 pub mod scalars;
 pub mod tables;

@@ -27,6 +27,16 @@ pub struct CheckArgs {
     /// Treat warnings as errors (exit 1 when there are any).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also print the rulebook's typed IR (when it has no errors).
+    #[arg(long, value_enum)]
+    pub emit: Option<Emit>,
+}
+
+/// What `--emit` prints on stdout.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Emit {
+    /// The lowered IR: shared expressions, then each rule.
+    Ir,
 }
 
 /// Runs the command.
@@ -68,6 +78,12 @@ pub fn run(args: CheckArgs) -> Status {
                 book.tests.len(),
             );
         }
+    }
+    if let (Some(Emit::Ir), 0) = (args.emit, errors) {
+        print!(
+            "{}",
+            vigil_compiler::ir::show_program(&vigil_compiler::lower::lower(&loaded))
+        );
     }
     if errors > 0 || args.deny_warnings && warnings > 0 {
         Status::Findings

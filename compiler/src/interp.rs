@@ -1,0 +1,852 @@
+//! The reference interpreter of the IR: what a rulebook means, executed directly. Every other
+//! way of running rules (the native backend) must agree with it.
+//!
+//! Money is exact (`rust_decimal`, checked: an overflow is an `EvalError` for that claim, never
+//! a wrap); `/` yields a decimal and a zero divisor is an error; an absent value equals nothing.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use vigil_dsl::Span;
+
+use crate::ir::*;
+use crate::model::Scope;
+use crate::types::Ty;
+use crate::value::{Record, Value};
+
+/// Reference data the rules read: tables and the patients' other claims.
+pub trait Data {
+    /// The row of table `table` for `key` valid on `at` (tables without validity ignore `at`).
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Record>;
+    /// All rows of a table.
+    fn rows(&self, table: u32) -> Vec<Record>;
+    /// The patient's claims other than `current`, oldest first.
+    fn history(&self, psn_no: &str, current: &Record) -> Vec<Record>;
+}
+
+/// Why a rule could not be evaluated on a claim.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{rule}: {message}")]
+pub struct EvalError {
+    pub rule: String,
+    pub message: String,
+    /// Where in the rule text.
+    pub span: Span,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Index into `Program::rules`.
+    pub rule: usize,
+    /// Line rules: the index of the line in its list.
+    pub line: Option<usize>,
+    /// Exact, not yet rounded.
+    pub amount: Decimal,
+    pub message: String,
+}
+
+type R<T> = Result<T, (String, Span)>;
+
+/// Evaluates the claim and line rules of a program on one claim, sharing hoisted work.
+pub struct ClaimEval<'a> {
+    program: &'a Program,
+    data: &'a dyn Data,
+    claim: Value,
+    claim_memo: HashMap<u32, Value>,
+    line_memo: HashMap<(usize, usize, u32), Value>,
+    /// The line being evaluated (list slot, index), for line-scope shared values.
+    current_line: Option<(usize, usize)>,
+}
+
+impl<'a> ClaimEval<'a> {
+    /// An evaluator for one claim.
+    pub fn new(program: &'a Program, data: &'a dyn Data, claim: &Record) -> Self {
+        ClaimEval {
+            program,
+            data,
+            claim: Value::Record(claim.clone()),
+            claim_memo: HashMap::new(),
+            line_memo: HashMap::new(),
+            current_line: None,
+        }
+    }
+
+    /// Evaluates one claim- or line-scope rule; a line rule yields a hit per offending line.
+    pub fn rule(&mut self, index: usize) -> Result<Vec<Hit>, EvalError> {
+        let program = self.program;
+        let Some(rule) = program.rules.get(index) else {
+            return Ok(vec![]);
+        };
+        let wrap = |(message, span): (String, Span)| EvalError {
+            rule: rule.id.clone(),
+            message,
+            span,
+        };
+        let mut hits = Vec::new();
+        match (rule.scope, rule.list_slot) {
+            (Scope::Line, Some(slot)) => {
+                let lines = match &self.claim {
+                    Value::Record(r) => match r.get(slot) {
+                        Value::List(items) => items.clone(),
+                        _ => vec![],
+                    },
+                    _ => vec![],
+                };
+                for (i, line) in lines.into_iter().enumerate() {
+                    self.current_line = Some((slot, i));
+                    let mut frame = vec![Value::Absent; rule.frame as usize];
+                    frame[CLAIM as usize] = self.claim.clone();
+                    frame[LINE as usize] = line;
+                    if let Some((amount, message)) = self.fire(rule, &mut frame).map_err(wrap)? {
+                        hits.push(Hit {
+                            rule: index,
+                            line: Some(i),
+                            amount,
+                            message,
+                        });
+                    }
+                }
+                self.current_line = None;
+            }
+            (Scope::Claim, _) => {
+                let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
+                frame[CLAIM as usize] = self.claim.clone();
+                if let Some((amount, message)) = self.fire(rule, &mut frame).map_err(wrap)? {
+                    hits.push(Hit {
+                        rule: index,
+                        line: None,
+                        amount,
+                        message,
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(hits)
+    }
+
+    /// Provider rules: the month a claim counts in (None when the rule's `where` rejects it or
+    /// its date is absent).
+    pub fn provider_month(&mut self, index: usize) -> Result<Option<NaiveDate>, EvalError> {
+        let program = self.program;
+        let Some(rule) = program.rules.get(index) else {
+            return Ok(None);
+        };
+        let Some(p) = &rule.provider else {
+            return Ok(None);
+        };
+        let wrap = |(message, span): (String, Span)| EvalError {
+            rule: rule.id.clone(),
+            message,
+            span,
+        };
+        let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
+        frame[CLAIM as usize] = self.claim.clone();
+        if let Some(f) = &p.filter {
+            if !truth(&self.eval(f, &mut frame).map_err(wrap)?) {
+                return Ok(None);
+            }
+        }
+        Ok(match self.eval(&p.month_of, &mut frame).map_err(wrap)? {
+            Value::Date(d) => NaiveDate::from_ymd_opt(d.year(), d.month(), 1),
+            Value::DateTime(t) => NaiveDate::from_ymd_opt(t.year(), t.month(), 1),
+            _ => None,
+        })
+    }
+
+    /// Evaluates a rule's lets, `when`, `amount` and `message` in a prepared frame.
+    fn fire(&mut self, rule: &RuleIr, frame: &mut [Value]) -> R<Option<(Decimal, String)>> {
+        for (var, e) in &rule.lets {
+            let v = self.eval(e, frame)?;
+            set(frame, *var, v);
+        }
+        if !truth(&self.eval(&rule.when, frame)?) {
+            return Ok(None);
+        }
+        let amount = match &rule.amount {
+            Some(a) => match self.eval(a, frame)? {
+                Value::Int(i) => Decimal::from(i),
+                Value::Decimal(d) => d,
+                _ => Decimal::ZERO,
+            },
+            None => Decimal::ZERO,
+        };
+        let mut message = String::new();
+        for part in &rule.message {
+            match part {
+                MessagePart::Text(t) => message.push_str(t),
+                MessagePart::Hole(h) => {
+                    let v = self.eval(h, frame)?;
+                    message.push_str(&show(&v, &h.ty));
+                }
+            }
+        }
+        Ok(Some((amount, message)))
+    }
+
+    fn shared(&mut self, id: u32) -> R<Value> {
+        let program = self.program;
+        let Some(s) = program.shared.get(id as usize) else {
+            return Ok(Value::Absent);
+        };
+        let key = match s.scope {
+            SharedScope::Claim => None,
+            SharedScope::Line(_) => self.current_line.map(|(slot, i)| (slot, i, id)),
+        };
+        let cached = match key {
+            None => self.claim_memo.get(&id),
+            Some(k) => self.line_memo.get(&k),
+        };
+        if let Some(v) = cached {
+            return Ok(v.clone());
+        }
+        let mut frame = vec![Value::Absent; max_var(&s.expr) as usize + 1];
+        frame[CLAIM as usize] = self.claim.clone();
+        if let (SharedScope::Line(slot), Some((_, i))) = (s.scope, self.current_line) {
+            if let Value::Record(r) = &self.claim {
+                if let Value::List(items) = r.get(slot) {
+                    frame[LINE as usize] = items.get(i).cloned().unwrap_or(Value::Absent);
+                }
+            }
+        }
+        let v = self.eval(&s.expr, &mut frame)?;
+        match key {
+            None => self.claim_memo.insert(id, v.clone()),
+            Some(k) => self.line_memo.insert(k, v.clone()),
+        };
+        Ok(v)
+    }
+
+    /// Evaluates `ir`. A shared value not computed yet stops the walk; it is computed (once
+    /// per claim or line) and the walk starts again, now finding it in the memo.
+    fn eval(&mut self, ir: &Ir, frame: &mut [Value]) -> R<Value> {
+        loop {
+            let (program, line) = (self.program, self.current_line);
+            let (claim_memo, line_memo) = (&self.claim_memo, &self.line_memo);
+            let mut memo = |id: u32| -> Option<Value> {
+                match program.shared.get(id as usize)?.scope {
+                    SharedScope::Claim => claim_memo.get(&id).cloned(),
+                    SharedScope::Line(_) => {
+                        line.and_then(|(slot, i)| line_memo.get(&(slot, i, id)).cloned())
+                    }
+                }
+            };
+            match eval(ir, frame, &mut memo, self.data, &self.claim) {
+                Ok(v) => return Ok(v),
+                Err(Pending::Fail(m, s)) => return Err((m, s)),
+                Err(Pending::Shared(id)) => {
+                    self.shared(id)?;
+                }
+            }
+        }
+    }
+}
+
+/// Evaluates provider rule `index` for one provider and month, given that month's claims and
+/// the previous month's (each oldest first).
+pub fn eval_provider(
+    program: &Program,
+    index: usize,
+    data: &dyn Data,
+    provider: &str,
+    month: NaiveDate,
+    claims: Vec<Record>,
+    previous: Vec<Record>,
+) -> Result<Option<Hit>, EvalError> {
+    let Some(rule) = program.rules.get(index) else {
+        return Ok(None);
+    };
+    let Some(p) = &rule.provider else {
+        return Ok(None);
+    };
+    // Provider rules read no shared values (sharing is per claim), so no claim is needed.
+    let mut eval = ClaimEval::new(program, data, &Record::default());
+    let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
+    let records = |rs: Vec<Record>| Value::List(rs.into_iter().map(Value::Record).collect());
+    set(&mut frame, p.provider, Value::Text(provider.into()));
+    set(&mut frame, p.period, Value::Date(month));
+    set(&mut frame, p.claims, records(claims));
+    set(&mut frame, p.previous_claims, records(previous));
+    let fired = eval
+        .fire(rule, &mut frame)
+        .map_err(|(message, span)| EvalError {
+            rule: rule.id.clone(),
+            message,
+            span,
+        })?;
+    Ok(fired.map(|(amount, message)| Hit {
+        rule: index,
+        line: None,
+        amount,
+        message,
+    }))
+}
+
+/// Why the walk stopped: a shared value it needs is not computed yet, or an error.
+enum Pending {
+    Shared(u32),
+    Fail(String, Span),
+}
+
+impl From<(String, Span)> for Pending {
+    fn from((m, s): (String, Span)) -> Self {
+        Pending::Fail(m, s)
+    }
+}
+
+fn set(frame: &mut [Value], var: Var, v: Value) {
+    if let Some(slot) = frame.get_mut(var as usize) {
+        *slot = v;
+    }
+}
+
+fn truth(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+/// The largest variable a node uses or binds.
+fn max_var(ir: &Ir) -> Var {
+    let own = match &ir.kind {
+        IrKind::Var(v) => *v,
+        IrKind::Quant { var, .. } | IrKind::Agg { var, .. } | IrKind::Let { var, .. } => *var,
+        IrKind::IsSome { bind: Some(v), .. } => *v,
+        _ => 0,
+    };
+    ir.children()
+        .into_iter()
+        .map(max_var)
+        .fold(own.max(LINE), Var::max)
+}
+
+/// A value as a message shows it.
+pub fn show(v: &Value, ty: &Ty) -> String {
+    match (v, ty.unwrap_optional()) {
+        (Value::Date(d), Ty::Month) => d.format("%Y-%m").to_string(),
+        (v, _) => v.to_string(),
+    }
+}
+
+/// Evaluates a closed expression (no claim, no data): constant folding.
+pub fn eval_constant(ir: &Ir) -> Option<Value> {
+    struct NoData;
+    impl Data for NoData {
+        fn lookup(&self, _: u32, _: &[Value], _: Option<NaiveDate>) -> Option<Record> {
+            None
+        }
+        fn rows(&self, _: u32) -> Vec<Record> {
+            vec![]
+        }
+        fn history(&self, _: &str, _: &Record) -> Vec<Record> {
+            vec![]
+        }
+    }
+    let mut frame = vec![Value::Absent; max_var(ir) as usize + 1];
+    eval(ir, &mut frame, &mut |_| None, &NoData, &Value::Absent).ok()
+}
+
+type Shared<'s> = &'s mut dyn FnMut(u32) -> Option<Value>;
+
+fn eval(
+    ir: &Ir,
+    frame: &mut [Value],
+    shared: Shared<'_>,
+    data: &dyn Data,
+    claim: &Value,
+) -> Result<Value, Pending> {
+    let sp = ir.span;
+    Ok(match &ir.kind {
+        IrKind::Lit(v) => v.clone(),
+        IrKind::Var(v) => frame.get(*v as usize).cloned().unwrap_or(Value::Absent),
+        IrKind::Shared(id) => match shared(*id) {
+            Some(v) => v,
+            None => return Err(Pending::Shared(*id)),
+        },
+        IrKind::Field { base, slot, .. } => match eval(base, frame, shared, data, claim)? {
+            Value::Record(r) => r.get(*slot).clone(),
+            _ => Value::Absent,
+        },
+        IrKind::Prop { base, prop, .. } => {
+            let b = eval(base, frame, shared, data, claim)?;
+            property(&b, prop)
+        }
+        IrKind::Lookup { table, keys, at } => {
+            let mut key = Vec::with_capacity(keys.len());
+            for k in keys {
+                match eval(k, frame, shared, data, claim)? {
+                    Value::Absent => return Ok(Value::Absent),
+                    v => key.push(v),
+                }
+            }
+            let date = match at {
+                None => None,
+                Some(a) => match eval(a, frame, shared, data, claim)? {
+                    Value::Date(d) => Some(d),
+                    Value::DateTime(t) => Some(t.date()),
+                    _ => return Ok(Value::Absent),
+                },
+            };
+            data.lookup(*table, &key, date)
+                .map(Value::Record)
+                .unwrap_or(Value::Absent)
+        }
+        IrKind::Rows(t) => Value::List(data.rows(*t).into_iter().map(Value::Record).collect()),
+        IrKind::History(psn) => match (eval(psn, frame, shared, data, claim)?, claim) {
+            (Value::Text(p), Value::Record(current)) => Value::List(
+                data.history(&p, current)
+                    .into_iter()
+                    .map(Value::Record)
+                    .collect(),
+            ),
+            _ => Value::List(vec![]),
+        },
+        IrKind::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                out.push(eval(i, frame, shared, data, claim)?);
+            }
+            Value::List(out)
+        }
+        IrKind::Not(x) => Value::Bool(!truth(&eval(x, frame, shared, data, claim)?)),
+        IrKind::Neg(x) => match eval(x, frame, shared, data, claim)? {
+            Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| overflow(sp))?),
+            Value::Decimal(d) => Value::Decimal(-d),
+            _ => Value::Absent,
+        },
+        IrKind::And(a, b) => Value::Bool(
+            truth(&eval(a, frame, shared, data, claim)?)
+                && truth(&eval(b, frame, shared, data, claim)?),
+        ),
+        IrKind::Or(a, b) => Value::Bool(
+            truth(&eval(a, frame, shared, data, claim)?)
+                || truth(&eval(b, frame, shared, data, claim)?),
+        ),
+        IrKind::Coalesce(a, b) => match eval(a, frame, shared, data, claim)? {
+            Value::Absent => eval(b, frame, shared, data, claim)?,
+            v => v,
+        },
+        IrKind::Bin(op, a, b) => {
+            let x = eval(a, frame, shared, data, claim)?;
+            let y = eval(b, frame, shared, data, claim)?;
+            binary(*op, x, y, sp)?
+        }
+        IrKind::InList {
+            value,
+            list,
+            negated,
+        } => {
+            let v = eval(value, frame, shared, data, claim)?;
+            if v.is_absent() {
+                return Ok(Value::Bool(false));
+            }
+            let found = match eval(list, frame, shared, data, claim)? {
+                Value::List(items) => items.iter().any(|i| equal(&v, i)),
+                _ => false,
+            };
+            Value::Bool(found != *negated)
+        }
+        IrKind::InRange {
+            value,
+            lo,
+            hi,
+            inclusive,
+            negated,
+        } => {
+            let v = eval(value, frame, shared, data, claim)?;
+            let lo = eval(lo, frame, shared, data, claim)?;
+            let hi = eval(hi, frame, shared, data, claim)?;
+            if v.is_absent() {
+                return Ok(Value::Bool(false));
+            }
+            let above = matches!(compare(&v, &lo), Some(Ordering::Greater | Ordering::Equal));
+            let below = match compare(&v, &hi) {
+                Some(Ordering::Less) => true,
+                Some(Ordering::Equal) => *inclusive,
+                _ => false,
+            };
+            Value::Bool((above && below) != *negated)
+        }
+        IrKind::IsSome { value, bind } => match eval(value, frame, shared, data, claim)? {
+            Value::Absent => Value::Bool(false),
+            v => {
+                if let Some(var) = bind {
+                    set(frame, *var, v);
+                }
+                Value::Bool(true)
+            }
+        },
+        IrKind::IsNone(x) => Value::Bool(eval(x, frame, shared, data, claim)?.is_absent()),
+        IrKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            if truth(&eval(cond, frame, shared, data, claim)?) {
+                eval(then, frame, shared, data, claim)?
+            } else {
+                eval(otherwise, frame, shared, data, claim)?
+            }
+        }
+        IrKind::Quant {
+            all,
+            var,
+            source,
+            body,
+        } => {
+            let items = list_of(eval(source, frame, shared, data, claim)?);
+            let mut result = *all;
+            for item in items {
+                set(frame, *var, item);
+                let holds = truth(&eval(body, frame, shared, data, claim)?);
+                if holds != *all {
+                    result = !*all;
+                    break;
+                }
+            }
+            Value::Bool(result)
+        }
+        IrKind::Agg {
+            kind,
+            var,
+            source,
+            filter,
+            value,
+            by,
+        } => aggregate(
+            ir,
+            *kind,
+            *var,
+            source,
+            filter.as_deref(),
+            value.as_deref(),
+            by.as_deref(),
+            frame,
+            shared,
+            data,
+            claim,
+        )?,
+        IrKind::Call { func, args } => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(a, frame, shared, data, claim)?);
+            }
+            call(*func, &vals, sp)?
+        }
+        IrKind::Let { var, value, body } => {
+            let v = eval(value, frame, shared, data, claim)?;
+            set(frame, *var, v);
+            eval(body, frame, shared, data, claim)?
+        }
+    })
+}
+
+fn overflow(span: Span) -> Pending {
+    Pending::Fail("arithmetic overflow".into(), span)
+}
+
+fn list_of(v: Value) -> Vec<Value> {
+    match v {
+        Value::List(items) => items,
+        _ => vec![],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn aggregate(
+    ir: &Ir,
+    kind: AggKind,
+    var: Var,
+    source: &Ir,
+    filter: Option<&Ir>,
+    value: Option<&Ir>,
+    by: Option<&Ir>,
+    frame: &mut [Value],
+    shared: Shared<'_>,
+    data: &dyn Data,
+    claim: &Value,
+) -> Result<Value, Pending> {
+    let items = list_of(eval(source, frame, shared, data, claim)?);
+    let mut count: i64 = 0;
+    let mut picked: Vec<Value> = Vec::new();
+    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+    for item in items {
+        set(frame, var, item.clone());
+        if let Some(f) = filter {
+            if !truth(&eval(f, frame, shared, data, claim)?) {
+                continue;
+            }
+        }
+        count += 1;
+        if kind == AggKind::Groups {
+            let key = match by {
+                Some(k) => eval(k, frame, shared, data, claim)?,
+                None => Value::Absent,
+            };
+            if key.is_absent() {
+                continue;
+            }
+            match groups.iter_mut().find(|(k, _)| equal(k, &key)) {
+                Some((_, members)) => members.push(item),
+                None => groups.push((key, vec![item])),
+            }
+            continue;
+        }
+        let v = match value {
+            Some(v) => eval(v, frame, shared, data, claim)?,
+            None => item,
+        };
+        if matches!(kind, AggKind::First) {
+            return Ok(v);
+        }
+        picked.push(v);
+    }
+    let sp = ir.span;
+    Ok(match kind {
+        AggKind::Count => Value::Int(count),
+        AggKind::Sum => {
+            if ir.ty == Ty::Int {
+                let mut total: i64 = 0;
+                for v in &picked {
+                    if let Value::Int(i) = v {
+                        total = total.checked_add(*i).ok_or_else(|| overflow(sp))?;
+                    }
+                }
+                Value::Int(total)
+            } else {
+                let mut total = Decimal::ZERO;
+                for v in &picked {
+                    let d = as_decimal(v).unwrap_or(Decimal::ZERO);
+                    total = total.checked_add(d).ok_or_else(|| overflow(sp))?;
+                }
+                Value::Decimal(total)
+            }
+        }
+        AggKind::Min | AggKind::Max => {
+            let want = if kind == AggKind::Min {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+            let mut best: Option<Value> = None;
+            for v in picked {
+                if v.is_absent() {
+                    continue;
+                }
+                best = match best {
+                    Some(b) if compare(&v, &b) != Some(want) => Some(b),
+                    _ => Some(v),
+                };
+            }
+            best.unwrap_or(Value::Absent)
+        }
+        AggKind::First => Value::Absent,
+        AggKind::Last => picked.pop().unwrap_or(Value::Absent),
+        AggKind::Distinct => {
+            let mut out: Vec<Value> = Vec::new();
+            for v in picked {
+                if !v.is_absent() && !out.iter().any(|o| equal(o, &v)) {
+                    out.push(v);
+                }
+            }
+            Value::List(out)
+        }
+        AggKind::Groups => Value::List(
+            groups
+                .into_iter()
+                .map(|(k, members)| {
+                    Value::Record(Record {
+                        values: vec![k, Value::List(members)],
+                    })
+                })
+                .collect(),
+        ),
+    })
+}
+
+fn as_decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(i) => Some(Decimal::from(*i)),
+        Value::Decimal(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// Order of two present values of comparable kinds.
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(_) | Value::Decimal(_), Value::Int(_) | Value::Decimal(_)) => {
+            Some(as_decimal(a)?.cmp(&as_decimal(b)?))
+        }
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+/// `==`: both present and equal.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Absent, _) | (_, Value::Absent) => false,
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q))
+        }
+        (Value::Record(x), Value::Record(y)) => x == y,
+        _ => compare(a, b) == Some(Ordering::Equal),
+    }
+}
+
+fn binary(op: BinOp, x: Value, y: Value, sp: Span) -> Result<Value, Pending> {
+    use Value::*;
+    Ok(match op {
+        BinOp::Eq => Bool(equal(&x, &y)),
+        BinOp::Ne => Bool(!x.is_absent() && !y.is_absent() && !equal(&x, &y)),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let o = compare(&x, &y);
+            Bool(match op {
+                BinOp::Lt => o == Some(Ordering::Less),
+                BinOp::Le => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+                BinOp::Gt => o == Some(Ordering::Greater),
+                _ => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+            })
+        }
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match (op, &x, &y) {
+            (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(*b).ok_or_else(|| overflow(sp))?),
+            (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(*b).ok_or_else(|| overflow(sp))?),
+            (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(*b).ok_or_else(|| overflow(sp))?),
+            (BinOp::Add, Date(d), Int(n)) | (BinOp::Add, Int(n), Date(d)) => {
+                Date(shift(*d, *n, sp)?)
+            }
+            (BinOp::Sub, Date(d), Int(n)) => {
+                Date(shift(*d, n.checked_neg().ok_or_else(|| overflow(sp))?, sp)?)
+            }
+            (BinOp::Sub, Date(a), Date(b)) => Int(a.signed_duration_since(*b).num_days()),
+            (_, a, b) => {
+                let (Some(a), Some(b)) = (as_decimal(a), as_decimal(b)) else {
+                    return Ok(Absent);
+                };
+                let r = match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    _ => {
+                        if b.is_zero() {
+                            return Err(Pending::Fail("division by zero".into(), sp));
+                        }
+                        a.checked_div(b)
+                    }
+                };
+                Decimal(r.ok_or_else(|| overflow(sp))?)
+            }
+        },
+    })
+}
+
+fn shift(d: NaiveDate, days: i64, sp: Span) -> Result<NaiveDate, Pending> {
+    Duration::try_days(days)
+        .and_then(|dd| d.checked_add_signed(dd))
+        .ok_or_else(|| overflow(sp))
+}
+
+fn property(b: &Value, prop: &Prop) -> Value {
+    use Value::*;
+    match (prop, b) {
+        (_, Absent) => Absent,
+        (Prop::Date, DateTime(t)) => Date(t.date()),
+        (Prop::Hour, DateTime(t)) => Int(t.hour() as i64),
+        (Prop::Minute, DateTime(t)) => Int(t.minute() as i64),
+        (Prop::Year, DateTime(t)) => Int(t.year() as i64),
+        (Prop::Month, DateTime(t)) => Int(t.month() as i64),
+        (Prop::Day, DateTime(t)) => Int(t.day() as i64),
+        (Prop::Period, DateTime(t)) => NaiveDate::from_ymd_opt(t.year(), t.month(), 1)
+            .map(Date)
+            .unwrap_or(Absent),
+        (Prop::Year, Date(d)) => Int(d.year() as i64),
+        (Prop::Month, Date(d)) => Int(d.month() as i64),
+        (Prop::Day, Date(d)) => Int(d.day() as i64),
+        (Prop::Period, Date(d)) => NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
+            .map(Date)
+            .unwrap_or(Absent),
+        (Prop::Category, Text(t)) => Text(t.chars().take(3).collect::<String>().into()),
+        (Prop::Length, Text(t)) => Int(t.chars().count() as i64),
+        (Prop::Code, v) => v.clone(),
+        (Prop::Label(labels), Text(code)) => Text(
+            labels
+                .iter()
+                .find(|(c, _)| **c == **code)
+                .map(|(_, l)| l.as_str().into())
+                .unwrap_or_else(|| code.clone()),
+        ),
+        (Prop::GroupKey, Record(r)) => r.get(0).clone(),
+        (Prop::GroupItems, Record(r)) => r.get(1).clone(),
+        _ => Absent,
+    }
+}
+
+/// Serial-number order: whole numbers by value (without parsing, so any length works) before
+/// other text; equal numbers (`7`, `07`) and other text by their characters.
+pub fn sorts_before(a: &str, b: &str) -> bool {
+    serial_key(a) < serial_key(b)
+}
+
+fn serial_key(s: &str) -> (u8, usize, &str, &str) {
+    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        let digits = s.trim_start_matches('0');
+        (0, digits.len(), digits, s)
+    } else {
+        (1, 0, s, s)
+    }
+}
+
+/// Whole years from `birth` to `at`: a birthday reached counts a year more.
+pub fn age(birth: NaiveDate, at: NaiveDate) -> i64 {
+    let mut years = at.year() as i64 - birth.year() as i64;
+    if (at.month(), at.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+fn call(func: Func, args: &[Value], sp: Span) -> Result<Value, Pending> {
+    use Value::*;
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(Absent);
+    Ok(match (func, arg(0), arg(1)) {
+        (Func::DaysBetween, Date(a), Date(b)) => Int(b.signed_duration_since(a).num_days()),
+        (Func::Age, Date(birth), Date(at)) => Int(age(birth, at)),
+        (Func::StartsWith, Text(s), Text(p)) => Bool(s.starts_with(&*p)),
+        (Func::SortsBefore, Text(a), Text(b)) => Bool(sorts_before(&a, &b)),
+        (Func::Abs, Int(i), _) => Int(i.checked_abs().ok_or_else(|| overflow(sp))?),
+        (Func::Abs, Decimal(d), _) => Decimal(d.abs()),
+        (Func::Round, x, Int(places)) => match as_decimal(&x) {
+            Some(d) => Decimal(d.round_dp_with_strategy(
+                places.clamp(0, 28) as u32,
+                RoundingStrategy::MidpointAwayFromZero,
+            )),
+            None => Absent,
+        },
+        (Func::Min2 | Func::Max2, a, b) => {
+            let o = compare(&a, &b);
+            let first = match func {
+                Func::Min2 => o != Some(Ordering::Greater),
+                _ => o != Some(Ordering::Less),
+            };
+            if first {
+                a
+            } else {
+                b
+            }
+        }
+        _ => Absent,
+    })
+}
+
+/// An amount as an integer of hundredths when it fits (for callers that total amounts).
+pub fn cents(d: Decimal) -> Option<i128> {
+    (d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero) * Decimal::ONE_HUNDRED)
+        .to_i128()
+}

@@ -1,0 +1,419 @@
+//! The executor: a checked rulebook, its tables and a run's claims in; findings out.
+//!
+//! Claim and line rules run in parallel over claims (rayon, here and nowhere else); provider
+//! rules run over (provider, month) groups. Output order never depends on threads: findings are
+//! sorted by `findings::sort_findings` before anyone sees them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
+use vigil_compiler::interp::{self, ClaimEval, Data, EvalError, Hit};
+use vigil_compiler::ir::Program;
+use vigil_compiler::model::Scope;
+use vigil_compiler::value::{Record, Value};
+use vigil_compiler::LoadedRulebook;
+
+use crate::claims::ClaimLayout;
+use crate::findings::{rulebook_id, sort_findings, Finding};
+use crate::tables::{LoadedTable, TableError, Tables};
+
+/// Why a rulebook cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the rulebook has errors: run `vigil check` on it")]
+    Unchecked,
+    #[error("the claim schema cannot be read: {0}")]
+    Layout(String),
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Tables(Vec<TableError>),
+}
+
+/// A rulebook ready to run: lowered, with its claim layout and tables loaded.
+pub struct Engine {
+    pub program: Program,
+    pub layout: ClaimLayout,
+    tables: Vec<LoadedTable>,
+    /// `NAME@sha256:…`: which exact rules produced a finding.
+    pub rulebook: Arc<str>,
+    rule_names: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
+}
+
+/// A rule that could not be evaluated on one claim (the other rules still were).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimError {
+    pub setl_id: Option<String>,
+    pub error: EvalError,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct RunOutput {
+    /// Sorted deterministically.
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ClaimError>,
+}
+
+impl Engine {
+    /// Prepares a rulebook that checked without errors; `overrides` point tables elsewhere.
+    pub fn new(
+        loaded: &LoadedRulebook,
+        overrides: &[(String, PathBuf)],
+    ) -> Result<Engine, EngineError> {
+        if loaded.has_errors() {
+            return Err(EngineError::Unchecked);
+        }
+        let program = vigil_compiler::lower::lower(loaded);
+        let layout =
+            ClaimLayout::new(&loaded.rulebook).map_err(|e| EngineError::Layout(e.to_string()))?;
+        let root = loaded.root.clone().unwrap_or_else(|| PathBuf::from("."));
+        let loaded_tables =
+            Tables::load(&loaded.rulebook, &root, overrides).map_err(EngineError::Tables)?;
+        let tables = program
+            .tables
+            .iter()
+            .filter_map(|name| loaded_tables.get(name).cloned())
+            .collect();
+        let rule_names = program
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    Arc::from(r.id.as_str()),
+                    Arc::from(r.name.as_str()),
+                    Arc::from(r.basis.as_str()),
+                )
+            })
+            .collect();
+        Ok(Engine {
+            program,
+            layout,
+            tables,
+            rulebook: rulebook_id(loaded).into(),
+            rule_names,
+        })
+    }
+
+    /// Runs every rule. `claims` produce findings; `history` claims are context only.
+    /// `threads`: 0 for one per core.
+    pub fn run(&self, claims: &[Record], history: &[Record], threads: usize) -> RunOutput {
+        let data = RunData::new(self, claims, history);
+        let work = || {
+            let per_claim: Vec<(Vec<Finding>, Vec<ClaimError>)> = claims
+                .par_iter()
+                .map(|c| self.claim_findings(c, &data))
+                .collect();
+            let mut out = RunOutput::default();
+            for (f, e) in per_claim {
+                out.findings.extend(f);
+                out.errors.extend(e);
+            }
+            let (f, e) = self.provider_findings(claims, history, &data);
+            out.findings.extend(f);
+            out.errors.extend(e);
+            sort_findings(&mut out.findings);
+            out.errors
+                .sort_by(|a, b| (&a.setl_id, &a.error.rule).cmp(&(&b.setl_id, &b.error.rule)));
+            out
+        };
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(work),
+            // No pool could be built: run on the caller's thread, same result.
+            Err(_) => work(),
+        }
+    }
+
+    /// How many lines (elements of the claim's keyed lists) a claim carries.
+    pub fn line_count(&self, claim: &Record) -> usize {
+        self.layout
+            .claim()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                self.layout
+                    .record_of(f)
+                    .is_some_and(|r| r.line_key().is_some())
+            })
+            .map(|(slot, _)| match claim.get(slot) {
+                Value::List(items) => items.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    fn text(&self, claim: &Record, slot: usize) -> Option<Arc<str>> {
+        match claim.get(slot) {
+            Value::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    fn claim_findings(&self, claim: &Record, data: &RunData) -> (Vec<Finding>, Vec<ClaimError>) {
+        let mut eval = ClaimEval::new(&self.program, data, claim);
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for (i, rule) in self.program.rules.iter().enumerate() {
+            if rule.scope == Scope::Provider {
+                continue;
+            }
+            match eval.rule(i) {
+                Ok(hits) => findings.extend(
+                    hits.into_iter()
+                        .map(|h| self.finding(&h, Some(claim), None)),
+                ),
+                Err(error) => errors.push(ClaimError {
+                    setl_id: self
+                        .text(claim, self.layout.setl_id())
+                        .map(|s| s.to_string()),
+                    error,
+                }),
+            }
+        }
+        (findings, errors)
+    }
+
+    /// Provider rules: groups by provider and month over all the run's claims (history gives
+    /// the previous months); findings only for months in which the claims file has a claim.
+    fn provider_findings(
+        &self,
+        claims: &[Record],
+        history: &[Record],
+        data: &RunData,
+    ) -> (Vec<Finding>, Vec<ClaimError>) {
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for (i, rule) in self.program.rules.iter().enumerate() {
+            if rule.scope != Scope::Provider {
+                continue;
+            }
+            // (provider, month) → claims, and whether the claims file contributed.
+            let mut groups: BTreeMap<(Arc<str>, NaiveDate), MonthGroup> = BTreeMap::new();
+            for (claim, from_claims) in claims
+                .iter()
+                .map(|c| (c, true))
+                .chain(history.iter().map(|c| (c, false)))
+            {
+                let mut eval = ClaimEval::new(&self.program, data, claim);
+                match eval.provider_month(i) {
+                    Ok(Some(month)) => {
+                        let provider = self
+                            .text(claim, self.layout.fixmedins_code())
+                            .unwrap_or_else(|| Arc::from(""));
+                        let entry = groups.entry((provider, month)).or_default();
+                        entry.0.push(claim);
+                        entry.1 |= from_claims;
+                    }
+                    Ok(None) => {}
+                    Err(error) => errors.push(ClaimError {
+                        setl_id: self
+                            .text(claim, self.layout.setl_id())
+                            .map(|s| s.to_string()),
+                        error,
+                    }),
+                }
+            }
+            for ((provider, month), (members, reported)) in &groups {
+                if !reported {
+                    continue;
+                }
+                let previous = previous_month(*month)
+                    .and_then(|m| groups.get(&(provider.clone(), m)))
+                    .map(|(p, _)| p.clone())
+                    .unwrap_or_default();
+                let as_list = |rs: &[&Record]| {
+                    let mut sorted: Vec<&Record> = rs.to_vec();
+                    sorted.sort_by_key(|c| data.order_key(c));
+                    sorted.into_iter().cloned().collect::<Vec<Record>>()
+                };
+                match interp::eval_provider(
+                    &self.program,
+                    i,
+                    data,
+                    provider,
+                    *month,
+                    as_list(members),
+                    as_list(&previous),
+                ) {
+                    Ok(Some(hit)) => {
+                        findings.push(self.finding(&hit, None, Some((provider.clone(), *month))))
+                    }
+                    Ok(None) => {}
+                    Err(error) => errors.push(ClaimError {
+                        setl_id: None,
+                        error,
+                    }),
+                }
+            }
+        }
+        (findings, errors)
+    }
+
+    fn finding(
+        &self,
+        hit: &Hit,
+        claim: Option<&Record>,
+        provider: Option<(Arc<str>, NaiveDate)>,
+    ) -> Finding {
+        let rule = &self.program.rules[hit.rule];
+        let (id, name, basis) = self.rule_names[hit.rule].clone();
+        let feedetl_sn = match (claim, rule.list_slot, hit.line) {
+            (Some(c), Some(slot), Some(i)) => match c.get(slot) {
+                Value::List(items) => match items.get(i) {
+                    Some(Value::Record(line)) => {
+                        let key = self
+                            .layout
+                            .claim()
+                            .fields()
+                            .get(slot)
+                            .and_then(|f| self.layout.record_of(f))
+                            .and_then(|r| r.line_key());
+                        key.and_then(|k| self.text(line, k))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        let (fixmedins_code, period) = match (&provider, claim) {
+            (Some((p, m)), _) => (p.clone(), Some(format!("{:04}-{:02}", m.year(), m.month()))),
+            (None, Some(c)) => (
+                self.text(c, self.layout.fixmedins_code())
+                    .unwrap_or_else(|| Arc::from("")),
+                None,
+            ),
+            (None, None) => (Arc::from(""), None),
+        };
+        Finding {
+            rule_id: id,
+            rule_name: name,
+            scope: rule.scope,
+            setl_id: claim.and_then(|c| self.text(c, self.layout.setl_id())),
+            psn_no: claim.and_then(|c| self.text(c, self.layout.psn_no())),
+            fixmedins_code,
+            feedetl_sn,
+            period,
+            vola_amt: hit.amount,
+            sev_deg: rule.severity,
+            vola_cont: hit.message.clone(),
+            vola_evid: basis,
+            rulebook: self.rulebook.clone(),
+        }
+    }
+}
+
+/// A provider's claims in one month, and whether the claims file (not only history) has one.
+type MonthGroup<'c> = (Vec<&'c Record>, bool);
+
+fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
+    if m.month() == 1 {
+        NaiveDate::from_ymd_opt(m.year() - 1, 12, 1)
+    } else {
+        NaiveDate::from_ymd_opt(m.year(), m.month() - 1, 1)
+    }
+}
+
+/// Tables by program index, and every claim of the run by patient, oldest first.
+struct RunData<'e> {
+    tables: &'e [LoadedTable],
+    patients: HashMap<Arc<str>, Vec<&'e Record>>,
+    setl_id: usize,
+    begndate: Option<usize>,
+}
+
+impl<'e> RunData<'e> {
+    fn new(engine: &'e Engine, claims: &'e [Record], history: &'e [Record]) -> Self {
+        let layout = &engine.layout;
+        let mut data = RunData {
+            tables: &engine.tables,
+            patients: HashMap::new(),
+            setl_id: layout.setl_id(),
+            begndate: layout.claim().slot("begndate"),
+        };
+        for c in claims.iter().chain(history) {
+            if let Value::Text(p) = c.get(layout.psn_no()) {
+                data.patients.entry(p.clone()).or_default().push(c);
+            }
+        }
+        for list in data.patients.values_mut() {
+            list.sort_by(|a, b| {
+                let (ka, kb) = (
+                    Self::key(a, data.begndate, data.setl_id),
+                    Self::key(b, data.begndate, data.setl_id),
+                );
+                ka.cmp(&kb)
+            });
+        }
+        data
+    }
+
+    /// Oldest first: by begndate (absent first), then setl_id in serial order.
+    fn key(c: &Record, begndate: Option<usize>, setl_id: usize) -> (Value, (u8, String)) {
+        let date = begndate.map(|s| c.get(s).clone()).unwrap_or(Value::Absent);
+        let id = c.get(setl_id).to_string();
+        let serial = if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+            0
+        } else {
+            1
+        };
+        (date, (serial, format!("{:0>40}", id)))
+    }
+
+    fn order_key(&self, c: &Record) -> (Value, (u8, String)) {
+        Self::key(c, self.begndate, self.setl_id)
+    }
+}
+
+impl Data for RunData<'_> {
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Record> {
+        self.tables.get(table as usize)?.lookup(key, at).cloned()
+    }
+
+    fn rows(&self, table: u32) -> Vec<Record> {
+        self.tables
+            .get(table as usize)
+            .map(|t| t.rows().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn history(&self, psn_no: &str, current: &Record) -> Vec<Record> {
+        let me = current.get(self.setl_id);
+        self.patients
+            .get(psn_no)
+            .map(|list| {
+                list.iter()
+                    .filter(|c| c.get(self.setl_id) != me)
+                    .map(|c| (*c).clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Reads a claims file for a run: the claims and what was rejected (with line numbers).
+pub fn read_claims(
+    layout: &ClaimLayout,
+    path: &Path,
+) -> std::io::Result<(
+    Vec<Record>,
+    Vec<crate::claims::Rejected>,
+    crate::claims::ReadCounts,
+)> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = crate::claims::ClaimReader::new(layout, std::io::BufReader::new(file));
+    let mut claims = Vec::new();
+    let mut rejected = Vec::new();
+    for item in reader.by_ref() {
+        match item {
+            Ok(c) => claims.push(c.record),
+            Err(r) => rejected.push(r),
+        }
+    }
+    let counts = reader
+        .finish()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok((claims, rejected, counts))
+}
