@@ -419,30 +419,22 @@ impl<'a> Lower<'a> {
     fn field(&mut self, e: &Expr, base: &Expr, name: &ast::Ident, optional: bool) -> Ir {
         match self.refs.get(&name.span).cloned() {
             Some(Target::Variant { .. }) => self.name(name, e),
-            Some(Target::Field { record, field }) => {
-                let slot = self
-                    .book
-                    .records
-                    .get(&record)
-                    .and_then(|r| r.fields.iter().position(|f| f.name == field))
-                    .unwrap_or(0);
-                let base = self.boxed(base);
-                self.node(
-                    IrKind::Field {
-                        base,
-                        slot,
-                        optional,
-                    },
-                    e,
-                )
-            }
-            Some(Target::Column { table, column }) => {
-                let slot = self
-                    .book
-                    .tables
-                    .get(&table)
-                    .and_then(|t| t.columns.iter().position(|c| c.name == column))
-                    .unwrap_or(0);
+            // A record's field or a table row's column: a slot in declared order.
+            Some(target @ (Target::Field { .. } | Target::Column { .. })) => {
+                let slot = match &target {
+                    Target::Field { record, field } => self
+                        .book
+                        .records
+                        .get(record)
+                        .and_then(|r| r.fields.iter().position(|f| &f.name == field)),
+                    Target::Column { table, column } => self
+                        .book
+                        .tables
+                        .get(table)
+                        .and_then(|t| t.columns.iter().position(|c| &c.name == column)),
+                    _ => None,
+                }
+                .unwrap_or(0);
                 let base = self.boxed(base);
                 self.node(
                     IrKind::Field {
