@@ -273,3 +273,48 @@ fn vigil_test_runs_the_rulebooks_tests() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn an_overflow_is_an_error_for_that_claim_and_other_rules_still_run() {
+    let out = vigil(
+        &[
+            "run",
+            "rulebooks/cn-national",
+            "--claims",
+            "tests/run/overflow.jsonl",
+        ],
+        &repo(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("evaluation error in claim OVF1: CN-PRICE-001: arithmetic overflow"),
+        "{err}"
+    );
+    let findings = text(&out.stdout);
+    assert!(
+        findings.contains("\"rule_id\":\"CN-QTY-001\""),
+        "QTY still ran: {findings}"
+    );
+    assert!(!findings.contains("CN-PRICE-001"), "{findings}");
+}
+
+#[test]
+fn a_bad_table_stops_the_run_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("hilist.csv");
+    let good = std::fs::read_to_string(repo().join("rulebooks/cn-national/tables/hilist.csv"))
+        .expect("read");
+    std::fs::write(
+        &bad,
+        good.replacen("0.60", "0,6O", 1)
+            .replacen(",0,6O", ",\"0,6O\"", 1),
+    )
+    .expect("write");
+    let table = format!("hilist={}", bad.display());
+    let out = run_national(&["--table", &table]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("hilist.csv:2:"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing runs on a bad table");
+}

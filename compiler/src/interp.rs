@@ -8,7 +8,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use vigil_dsl::Span;
 
@@ -845,8 +844,86 @@ fn call(func: Func, args: &[Value], sp: Span) -> Result<Value, Pending> {
     })
 }
 
-/// An amount as an integer of hundredths when it fits (for callers that total amounts).
-pub fn cents(d: Decimal) -> Option<i128> {
-    (d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero) * Decimal::ONE_HUNDRED)
-        .to_i128()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test dates are valid")
+    }
+
+    #[test]
+    fn age_counts_whole_years_a_birthday_reached_counts() {
+        assert_eq!(age(d("1958-03-02"), d("2026-03-01")), 67);
+        assert_eq!(age(d("1958-03-02"), d("2026-03-02")), 68);
+        // Born on 29 February: the birthday is reached on 1 March in a common year.
+        assert_eq!(age(d("2008-02-29"), d("2026-02-28")), 17);
+        assert_eq!(age(d("2008-02-29"), d("2026-03-01")), 18);
+    }
+
+    #[test]
+    fn serial_order_is_numeric_then_text_and_total() {
+        assert!(sorts_before("2", "10"));
+        assert!(!sorts_before("10", "2"));
+        assert!(sorts_before(
+            "99999999999999999999999",
+            "100000000000000000000000"
+        ));
+        assert!(sorts_before("10", "A1"));
+        assert!(
+            sorts_before("01", "1"),
+            "equal numbers fall back to their text"
+        );
+        assert!(!sorts_before("1", "01"));
+        assert!(!sorts_before("7", "7"));
+    }
+
+    #[test]
+    fn arithmetic_is_exact_and_overflow_is_an_error() {
+        let sp = Span::default();
+        let sum = binary(
+            BinOp::Add,
+            Value::Decimal(Decimal::new(1, 1)),
+            Value::Decimal(Decimal::new(2, 1)),
+            sp,
+        );
+        assert!(matches!(sum, Ok(Value::Decimal(x)) if x == Decimal::new(3, 1)));
+        assert!(matches!(
+            binary(BinOp::Mul, Value::Int(i64::MAX), Value::Int(2), sp),
+            Err(Pending::Fail(..))
+        ));
+        assert!(matches!(
+            binary(BinOp::Mul, Value::Decimal(Decimal::MAX), Value::Int(2), sp),
+            Err(Pending::Fail(..))
+        ));
+        assert!(
+            matches!(binary(BinOp::Div, Value::Int(1), Value::Int(0), sp), Err(Pending::Fail(m, _)) if m == "division by zero")
+        );
+        assert!(matches!(
+            binary(BinOp::Div, Value::Int(1), Value::Int(3), sp),
+            Ok(Value::Decimal(_))
+        ));
+    }
+
+    #[test]
+    fn absent_equals_nothing() {
+        let sp = Span::default();
+        assert!(matches!(
+            binary(BinOp::Eq, Value::Absent, Value::Absent, sp),
+            Ok(Value::Bool(false))
+        ));
+        assert!(matches!(
+            binary(BinOp::Ne, Value::Absent, Value::Int(1), sp),
+            Ok(Value::Bool(false))
+        ));
+        assert!(matches!(
+            binary(
+                BinOp::Eq,
+                Value::Int(2),
+                Value::Decimal(Decimal::new(200, 2)),
+                sp
+            ),
+            Ok(Value::Bool(true))
+        ));
+    }
 }
