@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -19,11 +20,11 @@ use crate::value::{Record, Value};
 /// Reference data the rules read: tables and the patients' other claims.
 pub trait Data {
     /// The row of table `table` for `key` valid on `at` (tables without validity ignore `at`).
-    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Record>;
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Arc<Record>>;
     /// All rows of a table.
-    fn rows(&self, table: u32) -> Vec<Record>;
+    fn rows(&self, table: u32) -> Vec<Arc<Record>>;
     /// The patient's claims other than `current`, oldest first.
-    fn history(&self, psn_no: &str, current: &Record) -> Vec<Record>;
+    fn history(&self, psn_no: &str, current: &Record) -> Vec<Arc<Record>>;
 }
 
 /// Why a rule could not be evaluated on a claim.
@@ -63,11 +64,11 @@ pub struct ClaimEval<'a> {
 
 impl<'a> ClaimEval<'a> {
     /// An evaluator for one claim.
-    pub fn new(program: &'a Program, data: &'a dyn Data, claim: &Record) -> Self {
+    pub fn new(program: &'a Program, data: &'a dyn Data, claim: Arc<Record>) -> Self {
         ClaimEval {
             program,
             data,
-            claim: Value::Record(claim.clone()),
+            claim: Value::Record(claim),
             claim_memo: HashMap::new(),
             line_memo: HashMap::new(),
             current_line: None,
@@ -253,8 +254,8 @@ pub fn eval_provider(
     data: &dyn Data,
     provider: &str,
     month: NaiveDate,
-    claims: Vec<Record>,
-    previous: Vec<Record>,
+    claims: Vec<Arc<Record>>,
+    previous: Vec<Arc<Record>>,
 ) -> Result<Option<Hit>, EvalError> {
     let Some(rule) = program.rules.get(index) else {
         return Ok(None);
@@ -263,9 +264,9 @@ pub fn eval_provider(
         return Ok(None);
     };
     // Provider rules read no shared values (sharing is per claim), so no claim is needed.
-    let mut eval = ClaimEval::new(program, data, &Record::default());
+    let mut eval = ClaimEval::new(program, data, Arc::new(Record::default()));
     let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
-    let records = |rs: Vec<Record>| Value::List(rs.into_iter().map(Value::Record).collect());
+    let records = |rs: Vec<Arc<Record>>| Value::List(rs.into_iter().map(Value::Record).collect());
     set(&mut frame, p.provider, Value::Text(provider.into()));
     set(&mut frame, p.period, Value::Date(month));
     set(&mut frame, p.claims, records(claims));
@@ -333,13 +334,13 @@ pub fn show(v: &Value, ty: &Ty) -> String {
 pub fn eval_constant(ir: &Ir) -> Option<Value> {
     struct NoData;
     impl Data for NoData {
-        fn lookup(&self, _: u32, _: &[Value], _: Option<NaiveDate>) -> Option<Record> {
+        fn lookup(&self, _: u32, _: &[Value], _: Option<NaiveDate>) -> Option<Arc<Record>> {
             None
         }
-        fn rows(&self, _: u32) -> Vec<Record> {
+        fn rows(&self, _: u32) -> Vec<Arc<Record>> {
             vec![]
         }
-        fn history(&self, _: &str, _: &Record) -> Vec<Record> {
+        fn history(&self, _: &str, _: &Record) -> Vec<Arc<Record>> {
             vec![]
         }
     }
@@ -656,9 +657,9 @@ fn aggregate(
             groups
                 .into_iter()
                 .map(|(k, members)| {
-                    Value::Record(Record {
+                    Value::Record(Arc::new(Record {
                         values: vec![k, Value::List(members)],
-                    })
+                    }))
                 })
                 .collect(),
         ),

@@ -21,7 +21,8 @@ pub enum Value {
     Date(NaiveDate),
     DateTime(NaiveDateTime),
     List(Vec<Value>),
-    Record(Record),
+    /// Shared: a claim, a line or a row is read by many rules; copying it is a count bump.
+    Record(Arc<Record>),
 }
 
 /// A record of the claim schema (a claim, a fee line, a diagnosis) or a table row: its

@@ -614,7 +614,7 @@ fn decode_claim(layout: &ClaimLayout, text: &str) -> Result<Record, String> {
         })
         .and_then(|value| json.end().map(|()| value));
     match result {
-        Ok(Value::Record(record)) => Ok(record),
+        Ok(Value::Record(record)) => Ok(Arc::unwrap_or_clone(record)),
         // The record visitor gives a record for an object and `Absent` only for `null`.
         Ok(_) => Err(format!("null is not {}", layout.expected(&claim_slot()))),
         Err(e) => Err(match decoder.failure {
@@ -894,7 +894,7 @@ impl<'de, 'l> Visitor<'de> for RecordVisitor<'_, 'l> {
                 ));
             }
         }
-        Ok(Value::Record(Record { values }))
+        Ok(Value::Record(Arc::new(Record { values })))
     }
 }
 

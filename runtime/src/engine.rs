@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -99,11 +100,32 @@ impl Engine {
     /// Runs every rule. `claims` produce findings; `history` claims are context only.
     /// `threads`: 0 for one per core.
     pub fn run(&self, claims: &[Record], history: &[Record], threads: usize) -> RunOutput {
+        self.run_counted(claims, history, threads, None)
+    }
+
+    /// As `run`, counting evaluated claims into `progress` as it goes (for a progress bar).
+    pub fn run_counted(
+        &self,
+        claims: &[Record],
+        history: &[Record],
+        threads: usize,
+        progress: Option<&AtomicUsize>,
+    ) -> RunOutput {
+        // Shared once here: rules and the history index then pass claims around by count.
+        let claims: Vec<Arc<Record>> = claims.iter().cloned().map(Arc::new).collect();
+        let history: Vec<Arc<Record>> = history.iter().cloned().map(Arc::new).collect();
+        let (claims, history) = (&claims[..], &history[..]);
         let data = RunData::new(self, claims, history);
         let work = || {
             let per_claim: Vec<(Vec<Finding>, Vec<ClaimError>)> = claims
                 .par_iter()
-                .map(|c| self.claim_findings(c, &data))
+                .map(|c| {
+                    let result = self.claim_findings(c, &data);
+                    if let Some(p) = progress {
+                        p.fetch_add(1, AtomicOrdering::Relaxed);
+                    }
+                    result
+                })
                 .collect();
             let mut out = RunOutput::default();
             for (f, e) in per_claim {
@@ -151,8 +173,12 @@ impl Engine {
         }
     }
 
-    fn claim_findings(&self, claim: &Record, data: &RunData) -> (Vec<Finding>, Vec<ClaimError>) {
-        let mut eval = ClaimEval::new(&self.program, data, claim);
+    fn claim_findings(
+        &self,
+        claim: &Arc<Record>,
+        data: &RunData,
+    ) -> (Vec<Finding>, Vec<ClaimError>) {
+        let mut eval = ClaimEval::new(&self.program, data, claim.clone());
         let mut findings = Vec::new();
         let mut errors = Vec::new();
         for (i, rule) in self.program.rules.iter().enumerate() {
@@ -179,8 +205,8 @@ impl Engine {
     /// the previous months); findings only for months in which the claims file has a claim.
     fn provider_findings(
         &self,
-        claims: &[Record],
-        history: &[Record],
+        claims: &[Arc<Record>],
+        history: &[Arc<Record>],
         data: &RunData,
     ) -> (Vec<Finding>, Vec<ClaimError>) {
         let mut findings = Vec::new();
@@ -196,7 +222,7 @@ impl Engine {
                 .map(|c| (c, true))
                 .chain(history.iter().map(|c| (c, false)))
             {
-                let mut eval = ClaimEval::new(&self.program, data, claim);
+                let mut eval = ClaimEval::new(&self.program, data, claim.clone());
                 match eval.provider_month(i) {
                     Ok(Some(month)) => {
                         let provider = self
@@ -223,10 +249,10 @@ impl Engine {
                     .and_then(|m| groups.get(&(provider.clone(), m)))
                     .map(|(p, _)| p.clone())
                     .unwrap_or_default();
-                let as_list = |rs: &[&Record]| {
-                    let mut sorted: Vec<&Record> = rs.to_vec();
-                    sorted.sort_by_key(|c| data.order_key(c));
-                    sorted.into_iter().cloned().collect::<Vec<Record>>()
+                let as_list = |rs: &[&Arc<Record>]| {
+                    let mut sorted: Vec<&Arc<Record>> = rs.to_vec();
+                    sorted.sort_by(|a, b| data.order(a, b));
+                    sorted.into_iter().cloned().collect::<Vec<Arc<Record>>>()
                 };
                 match interp::eval_provider(
                     &self.program,
@@ -306,7 +332,7 @@ impl Engine {
 }
 
 /// A provider's claims in one month, and whether the claims file (not only history) has one.
-type MonthGroup<'c> = (Vec<&'c Record>, bool);
+type MonthGroup<'c> = (Vec<&'c Arc<Record>>, bool);
 
 fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
     if m.month() == 1 {
@@ -319,13 +345,13 @@ fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
 /// Tables by program index, and every claim of the run by patient, oldest first.
 struct RunData<'e> {
     tables: &'e [LoadedTable],
-    patients: HashMap<Arc<str>, Vec<&'e Record>>,
+    patients: HashMap<Arc<str>, Vec<Arc<Record>>>,
     setl_id: usize,
     begndate: Option<usize>,
 }
 
 impl<'e> RunData<'e> {
-    fn new(engine: &'e Engine, claims: &'e [Record], history: &'e [Record]) -> Self {
+    fn new(engine: &'e Engine, claims: &[Arc<Record>], history: &[Arc<Record>]) -> Self {
         let layout = &engine.layout;
         let mut data = RunData {
             tables: &engine.tables,
@@ -335,51 +361,54 @@ impl<'e> RunData<'e> {
         };
         for c in claims.iter().chain(history) {
             if let Value::Text(p) = c.get(layout.psn_no()) {
-                data.patients.entry(p.clone()).or_default().push(c);
+                data.patients.entry(p.clone()).or_default().push(c.clone());
             }
         }
-        for list in data.patients.values_mut() {
-            list.sort_by(|a, b| {
-                let (ka, kb) = (
-                    Self::key(a, data.begndate, data.setl_id),
-                    Self::key(b, data.begndate, data.setl_id),
-                );
-                ka.cmp(&kb)
-            });
+        let mut patients = std::mem::take(&mut data.patients);
+        for list in patients.values_mut() {
+            list.sort_by(|a, b| data.order(a, b));
         }
+        data.patients = patients;
         data
     }
 
-    /// Oldest first: by begndate (absent first), then setl_id in serial order.
-    fn key(c: &Record, begndate: Option<usize>, setl_id: usize) -> (Value, (u8, String)) {
-        let date = begndate.map(|s| c.get(s).clone()).unwrap_or(Value::Absent);
-        let id = c.get(setl_id).to_string();
-        let serial = if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-            0
-        } else {
-            1
+    /// Oldest first: by begndate (absent first), then setl_id in serial order
+    /// (`interp::sorts_before`, the order the rules themselves use).
+    fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
+        let date = |c: &Record| {
+            self.begndate
+                .map(|s| c.get(s).clone())
+                .unwrap_or(Value::Absent)
         };
-        (date, (serial, format!("{:0>40}", id)))
-    }
-
-    fn order_key(&self, c: &Record) -> (Value, (u8, String)) {
-        Self::key(c, self.begndate, self.setl_id)
+        date(a).cmp(&date(b)).then_with(|| {
+            let (x, y) = (
+                a.get(self.setl_id).to_string(),
+                b.get(self.setl_id).to_string(),
+            );
+            if interp::sorts_before(&x, &y) {
+                std::cmp::Ordering::Less
+            } else if interp::sorts_before(&y, &x) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
     }
 }
 
 impl Data for RunData<'_> {
-    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Record> {
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Arc<Record>> {
         self.tables.get(table as usize)?.lookup(key, at).cloned()
     }
 
-    fn rows(&self, table: u32) -> Vec<Record> {
+    fn rows(&self, table: u32) -> Vec<Arc<Record>> {
         self.tables
             .get(table as usize)
             .map(|t| t.rows().to_vec())
             .unwrap_or_default()
     }
 
-    fn history(&self, psn_no: &str, current: &Record) -> Vec<Record> {
+    fn history(&self, psn_no: &str, current: &Record) -> Vec<Arc<Record>> {
         let me = current.get(self.setl_id);
         self.patients
             .get(psn_no)

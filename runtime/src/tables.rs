@@ -134,7 +134,7 @@ pub struct LoadedTable {
     /// For each key column, whether it is decimal (an `int` key given to it is widened).
     key_is_decimal: Vec<bool>,
     has_validity: bool,
-    rows: Vec<Record>,
+    rows: Vec<Arc<Record>>,
     /// Each key's periods, sorted by start and disjoint; a table without validity has one
     /// period per key, the whole calendar.
     index: HashMap<Vec<Value>, Vec<Period>>,
@@ -187,7 +187,7 @@ impl LoadedTable {
     }
 
     /// Every row in file order, validity not applied (`exists r in dx_gender where …`).
-    pub fn rows(&self) -> &[Record] {
+    pub fn rows(&self) -> &[Arc<Record>] {
         &self.rows
     }
 
@@ -211,7 +211,7 @@ impl LoadedTable {
     /// For a table with validity dates the row whose period holds `at` (none when `at` is
     /// `None`); without, the key's one row and `at` is not looked at. Text, code and enum keys
     /// are all text; an `int` given for a decimal key column is compared as a decimal.
-    pub fn lookup(&self, key: &[Value], at: Option<NaiveDate>) -> Option<&Record> {
+    pub fn lookup(&self, key: &[Value], at: Option<NaiveDate>) -> Option<&Arc<Record>> {
         if key.len() != self.key_slots.len() {
             return None;
         }
@@ -634,7 +634,7 @@ impl<'d> Reader<'d> {
             key_slots: self.key_slots,
             key_is_decimal,
             has_validity: self.valid_slots.is_some(),
-            rows: self.rows,
+            rows: self.rows.into_iter().map(Arc::new).collect(),
             index,
         })
     }

@@ -658,7 +658,7 @@ fn check_any_input(input: &[u8]) -> Result<(), TestCaseError> {
                 prop_assert!(conforms(
                     layout,
                     &claim_ty,
-                    &Value::Record(claim.record.clone())
+                    &Value::Record(std::sync::Arc::new(claim.record.clone()))
                 ));
                 let id = claim.record.get(layout.setl_id());
                 prop_assert!(id.as_text().is_some_and(|t| !t.trim().is_empty()));

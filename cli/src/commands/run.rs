@@ -1,6 +1,9 @@
 //! `vigil run`: a rulebook over a claims file, findings out (formats.md §2).
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -100,7 +103,9 @@ pub fn run(args: RunArgs) -> Status {
             return Status::Usage;
         }
     }
-    let output = engine.run(&claims, &history, args.threads);
+    let output = with_progress(claims.len(), |counter| {
+        engine.run_counted(&claims, &history, args.threads, Some(counter))
+    });
     let written = match &args.out {
         Some(path) => std::fs::File::create(path).and_then(|f| {
             let mut w = BufWriter::new(f);
@@ -150,6 +155,35 @@ pub fn run(args: RunArgs) -> Status {
     let _ = write!(err, "{}", Summary::of(&output.findings).render());
     let _ = writeln!(err, "time {:.2?} (engine: interp)", started.elapsed());
     Status::Ok
+}
+
+/// Runs `work` while a progress bar on stderr follows `counter` (drawn only on a terminal, and
+/// only for runs long enough to need one).
+fn with_progress<T: Send>(total: usize, work: impl FnOnce(&AtomicUsize) -> T + Send) -> T {
+    let counter = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let bar = if std::io::stderr().is_terminal() && total >= 1000 {
+        ProgressBar::new(total as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} claims  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(counter.load(Ordering::Relaxed) as u64);
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        let result = work(&counter);
+        done.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+        result
+    })
 }
 
 fn write_findings(
