@@ -71,6 +71,47 @@ Exit status: 0 ran (findings are results, not errors), 1 the rulebook or a table
 
 Exit status: 0 every test passed, 1 a test failed or the rulebook has errors, 2 usage or I/O.")]
     Test(commands::test::TestArgs),
+    /// Serve the language server (LSP) on stdin/stdout, for editors.
+    #[command(after_help = "An editor starts it and talks JSON-RPC on stdin/stdout.
+Diagnostics as `vigil check` reports them (every file of the rulebook folder, unsaved buffers
+included), hover, completion, go to definition, find references, formatting as `vigil fmt`,
+and document symbols.
+
+Example (an editor's server command):
+  vigil lsp
+
+Exit status: 0 after the editor's shutdown and exit, 1 when the editor exits without shutdown
+or disconnects, 2 for an I/O error.")]
+    Lsp(LspArgs),
+    /// Write the rulebook's rules as a Markdown table (docs/rules.md).
+    #[command(after_help = "Examples:
+  vigil doc rulebooks/cn-national --out docs/rules.md
+
+\"What it catches\" is the comment line directly above each rule in the rulebook.")]
+    Doc(commands::doc::DocArgs),
+}
+
+/// Options of `vigil lsp`.
+#[derive(clap::Args)]
+struct LspArgs {
+    /// Talk over stdin/stdout (the only transport; accepted because editors pass it).
+    #[arg(long)]
+    stdio: bool,
+}
+
+/// Serves the language server until the editor exits.
+fn lsp(_args: LspArgs) -> Status {
+    match vigil_lsp::run_stdio() {
+        Ok(()) => Status::Ok,
+        Err(e @ vigil_lsp::ServeError::Io(_)) => {
+            eprintln!("vigil lsp: {e}");
+            Status::Usage
+        }
+        Err(e) => {
+            eprintln!("vigil lsp: {e}");
+            Status::Findings
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -90,6 +131,8 @@ fn main() -> ExitCode {
         Command::Fmt(a) => commands::fmt::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Test(a) => commands::test::run(a),
+        Command::Lsp(a) => lsp(a),
+        Command::Doc(a) => commands::doc::run(a),
     };
     status.into()
 }

@@ -318,3 +318,20 @@ fn a_bad_table_stops_the_run_with_file_and_line() {
     assert!(err.contains("hilist.csv:2:"), "{err}");
     assert!(out.stdout.is_empty(), "nothing runs on a bad table");
 }
+
+#[test]
+fn docs_rules_md_is_generated_from_the_rulebook() {
+    let out = vigil(&["doc", "rulebooks/cn-national"], &repo());
+    assert_eq!(out.status.code(), Some(0));
+    let committed = std::fs::read_to_string(repo().join("docs/rules.md"))
+        .expect("docs/rules.md is in the repository");
+    assert_eq!(
+        text(&out.stdout),
+        committed,
+        "docs/rules.md is out of date: run `vigil doc rulebooks/cn-national --out docs/rules.md`"
+    );
+    assert_eq!(
+        committed.lines().filter(|l| l.starts_with("| CN-")).count(),
+        23
+    );
+}
