@@ -22,4 +22,4 @@ pub mod value;
 
 pub use checker::suggest;
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{check_sources, load_rulebook, LoadedRulebook};
+pub use load::{check_sources, check_sources_cached, load_rulebook, LoadedRulebook, ParseCache};

@@ -1,6 +1,7 @@
 //! Loading a rulebook: a folder with a header file `rulebook.vigil` and any number of `.vigil`
 //! files beside it or below it, parsed and checked together.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use vigil_dsl::ast::Module;
@@ -192,22 +193,71 @@ pub fn vigil_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 /// Parses and checks a rulebook given as texts (the language server's entry: unsaved buffers).
 pub fn check_sources(root: Option<PathBuf>, files: Vec<(PathBuf, String)>) -> LoadedRulebook {
-    // Checking recurses once per nesting level and per def in a chain of calls.
-    vigil_dsl::stack::on_large_stack(move || check_here(root, files))
+    check_sources_cached(root, files, &mut ParseCache::default())
 }
 
-fn check_here(root: Option<PathBuf>, files: Vec<(PathBuf, String)>) -> LoadedRulebook {
+/// Parse results kept between checks of one rulebook: a file whose text is unchanged since the
+/// last check is not parsed again. The language server keeps one per rulebook, since an edit
+/// changes one file and parsing is most of a check.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    /// By source id and path (ids follow the file order, so both must match), the text parsed
+    /// and what parsing it gave.
+    entries: HashMap<(SourceId, PathBuf), (String, Result<Module, vigil_dsl::ParseError>)>,
+}
+
+impl ParseCache {
+    fn parse(
+        &mut self,
+        id: SourceId,
+        path: &Path,
+        text: &str,
+    ) -> Result<Module, vigil_dsl::ParseError> {
+        let key = (id, path.to_path_buf());
+        if let Some((seen, result)) = self.entries.get(&key) {
+            if seen == text {
+                return result.clone();
+            }
+        }
+        let result = vigil_dsl::parse(id, text);
+        self.entries.insert(key, (text.to_string(), result.clone()));
+        result
+    }
+
+    /// Forgets files that are no longer part of the rulebook.
+    fn keep_only(&mut self, ids: &[(SourceId, PathBuf)]) {
+        self.entries.retain(|k, _| ids.contains(k));
+    }
+}
+
+/// `check_sources`, parsing only the files whose text changed since `cache` last saw them.
+pub fn check_sources_cached(
+    root: Option<PathBuf>,
+    files: Vec<(PathBuf, String)>,
+    cache: &mut ParseCache,
+) -> LoadedRulebook {
+    // Checking recurses once per nesting level and per def in a chain of calls.
+    vigil_dsl::stack::on_large_stack(move || check_here(root, files, cache))
+}
+
+fn check_here(
+    root: Option<PathBuf>,
+    files: Vec<(PathBuf, String)>,
+    cache: &mut ParseCache,
+) -> LoadedRulebook {
     let mut sources = SourceMap::default();
     let mut modules = Vec::new();
     let mut diagnostics = Vec::new();
     let mut has_header_file = false;
+    let mut seen = Vec::with_capacity(files.len());
     for (path, text) in files {
         if path.file_name().is_some_and(|n| n == HEADER_FILE) {
             has_header_file = true;
         }
-        let id = sources.add(path, text);
+        let id = sources.add(path.clone(), text);
         let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
-        match vigil_dsl::parse(id, text) {
+        seen.push((id, path.clone()));
+        match cache.parse(id, &path, text) {
             Ok(m) => modules.push((id, m)),
             Err(e) => {
                 let label = if e.expected.is_empty() {
@@ -221,6 +271,7 @@ fn check_here(root: Option<PathBuf>, files: Vec<(PathBuf, String)>) -> LoadedRul
             }
         }
     }
+    cache.keep_only(&seen);
     let header_missing = !modules.iter().any(|(_, m): &(SourceId, Module)| {
         m.items
             .iter()

@@ -46,3 +46,40 @@ fn national_rulebook_covers_three_scopes() {
         Some("人员编号")
     );
 }
+
+#[test]
+fn a_parse_cache_reuses_unchanged_files_and_never_serves_a_stale_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national");
+    let files: Vec<(std::path::PathBuf, String)> = vigil_compiler::load::vigil_files(&root)
+        .expect("the national rulebook folder lists")
+        .into_iter()
+        .map(|p| {
+            let t = std::fs::read_to_string(&p).expect("readable");
+            (p, t)
+        })
+        .collect();
+    let mut cache = vigil_compiler::ParseCache::default();
+    let first = vigil_compiler::check_sources_cached(Some(root.clone()), files.clone(), &mut cache);
+    let uncached = vigil_compiler::check_sources(Some(root.clone()), files.clone());
+    assert_eq!(first.diagnostics, uncached.diagnostics);
+    assert_eq!(first.modules, uncached.modules);
+
+    // Break one file: the cached check sees the new text.
+    let mut broken = files.clone();
+    let limits = broken
+        .iter_mut()
+        .find(|(p, _)| p.ends_with("limits.vigil"))
+        .expect("limits.vigil");
+    limits.1 = limits
+        .1
+        .replacen("line.pric is some(p)", "line.price is some(p)", 1);
+    let second = vigil_compiler::check_sources_cached(Some(root.clone()), broken, &mut cache);
+    assert!(
+        second.diagnostics.iter().any(|d| d.code == "V0202"),
+        "the edited file was parsed again"
+    );
+
+    // And back: no trace of the broken text remains.
+    let third = vigil_compiler::check_sources_cached(Some(root), files, &mut cache);
+    assert_eq!(third.diagnostics, uncached.diagnostics);
+}

@@ -20,23 +20,41 @@ fn latency(c: &mut Criterion) {
     let mut client = Client::initialized();
     client.open(&uri, &text);
     client.settle();
-    let field = text.find("line.hilist_code").map(|o| o + "line.".len()).unwrap_or(0);
+    let field = text
+        .find("line.hilist_code")
+        .map(|o| o + "line.".len())
+        .unwrap_or(0);
     let at_field = position_of(&text, field);
-    let dot = text.find("claim.gend").map(|o| o + "claim.".len()).unwrap_or(0);
+    let dot = text
+        .find("claim.gend")
+        .map(|o| o + "claim.".len())
+        .unwrap_or(0);
     let after_dot = position_of(&text, dot);
 
     let mut g = c.benchmark_group("lsp_national");
     g.bench_function("hover", |b| {
-        b.iter(|| black_box(client.result("textDocument/hover", hover_params(&uri, at_field.line, at_field.character))))
+        b.iter(|| {
+            black_box(client.result(
+                "textDocument/hover",
+                hover_params(&uri, at_field.line, at_field.character),
+            ))
+        })
     });
     let mut version = 1;
     g.bench_function("edit_then_hover", |b| {
         b.iter(|| {
             version += 1;
             // Alternate between two texts so that every edit is a real change to re-check.
-            let edited = if version % 2 == 0 { format!("{text}\n") } else { text.clone() };
+            let edited = if version % 2 == 0 {
+                format!("{text}\n")
+            } else {
+                text.clone()
+            };
             client.change_all(&uri, version, &edited);
-            let answer = client.result("textDocument/hover", hover_params(&uri, at_field.line, at_field.character));
+            let answer = client.result(
+                "textDocument/hover",
+                hover_params(&uri, at_field.line, at_field.character),
+            );
             client.notifications.clear();
             black_box(answer)
         })

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lsp_types::{Position, PublishDiagnosticsParams, TextDocumentContentChangeEvent, Uri};
-use vigil_compiler::load::{check_sources, find_root, vigil_files};
+use vigil_compiler::load::{check_sources_cached, find_root, vigil_files, ParseCache};
 use vigil_compiler::LoadedRulebook;
 use vigil_dsl::SourceId;
 
@@ -55,6 +55,8 @@ pub struct Book {
 pub struct Workspace {
     docs: HashMap<PathBuf, OpenDocument>,
     books: HashMap<BookKey, Book>,
+    /// Each rulebook's parsed files, so that an edit re-parses only the edited file.
+    parses: HashMap<BookKey, ParseCache>,
     /// Rulebooks whose texts changed since they were last checked.
     dirty: BTreeSet<BookKey>,
 }
@@ -183,6 +185,7 @@ impl Workspace {
         };
         if files.is_empty() {
             // Nothing left to check (the folder vanished, the document closed).
+            self.parses.remove(key);
             let published = self
                 .books
                 .remove(key)
@@ -191,7 +194,8 @@ impl Workspace {
             return published.into_values().map(clear).collect();
         }
         let inputs = files.len();
-        let loaded = Arc::new(check_sources(root, files));
+        let cache = self.parses.entry(key.clone()).or_default();
+        let loaded = Arc::new(check_sources_cached(root, files, cache));
         let all_parsed = loaded.modules.len() == inputs;
         let loose_doc = match key {
             BookKey::Loose(path) => Some(path.as_path()),
