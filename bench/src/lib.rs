@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod gen;
+
 /// The national rulebook folder of this repository.
 pub fn national_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")

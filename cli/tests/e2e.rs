@@ -335,3 +335,53 @@ fn docs_rules_md_is_generated_from_the_rulebook() {
         23
     );
 }
+
+/// The national rulebook over its sample claims (every rule planted by `vigil-gen --seed 1`)
+/// gives exactly the findings checked in, byte for byte.
+#[test]
+fn the_samples_give_the_golden_findings() {
+    let out = vigil(
+        &[
+            "run",
+            "rulebooks/cn-national",
+            "--claims",
+            "rulebooks/cn-national/samples/claims.jsonl",
+            "--history",
+            "rulebooks/cn-national/samples/history.jsonl",
+            "--threads",
+            "2",
+        ],
+        &repo(),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("claims read 3000 = evaluated 3000 + rejected 0"),
+        "{err}"
+    );
+    let expected = std::fs::read_to_string(
+        repo().join("rulebooks/cn-national/samples/expected_findings.jsonl"),
+    )
+    .expect("the golden findings are in the repository");
+    let got = text(&out.stdout);
+    if got != expected {
+        let first = got.lines().zip(expected.lines()).position(|(a, b)| a != b);
+        panic!(
+            "findings differ from samples/expected_findings.jsonl (first differing line: {first:?}; {} vs {} lines).\n\
+             If a rule changed on purpose, review the difference and regenerate:\n  \
+             cargo run -p vigil -- run rulebooks/cn-national --claims rulebooks/cn-national/samples/claims.jsonl \
+             --history rulebooks/cn-national/samples/history.jsonl --out rulebooks/cn-national/samples/expected_findings.jsonl",
+            got.lines().count(),
+            expected.lines().count()
+        );
+    }
+    let rules: std::collections::BTreeSet<&str> = got
+        .lines()
+        .filter_map(|l| l.split("\"rule_id\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(
+        rules.len(),
+        23,
+        "every rule fires on the samples: {rules:?}"
+    );
+}
