@@ -13,6 +13,7 @@ mod formatting;
 mod hover;
 mod navigation;
 mod position;
+mod rename;
 mod server;
 mod symbols;
 mod uri;

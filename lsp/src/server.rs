@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::error::ServeError;
 use crate::workspace::Workspace;
-use crate::{completion, formatting, hover, navigation, symbols};
+use crate::{completion, formatting, hover, navigation, rename, symbols};
 
 /// The notifications that change document texts: checking waits while one is queued.
 const TEXT_SYNC: &[&str] = &[
@@ -59,6 +59,10 @@ pub fn capabilities() -> ServerCapabilities {
         }),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
@@ -332,6 +336,32 @@ fn answer(ws: &Workspace, req: Request) -> Result<Value, Failure> {
                 .map(|c| navigation::references(ws, &c, p.context.include_declaration))
                 .unwrap_or_default();
             to_json(found)
+        }
+        "textDocument/prepareRename" => {
+            let p: lsp_types::TextDocumentPositionParams = params(req.params)?;
+            let cur = ws.cursor(&p.text_document.uri, p.position);
+            match cur.map(|c| rename::prepare(&c)) {
+                Some(Ok((range, placeholder))) => {
+                    to_json(lsp_types::PrepareRenameResponse::RangeWithPlaceholder {
+                        range,
+                        placeholder,
+                    })
+                }
+                Some(Err(why)) => Err((ErrorCode::InvalidRequest, why)),
+                None => to_json(Option::<lsp_types::PrepareRenameResponse>::None),
+            }
+        }
+        "textDocument/rename" => {
+            let p: lsp_types::RenameParams = params(req.params)?;
+            let at = p.text_document_position;
+            match ws
+                .cursor(&at.text_document.uri, at.position)
+                .map(|c| rename::rename(ws, &c, &p.new_name))
+            {
+                Some(Ok(edit)) => to_json(edit),
+                Some(Err(why)) => Err((ErrorCode::InvalidRequest, why)),
+                None => to_json(Option::<lsp_types::WorkspaceEdit>::None),
+            }
         }
         "textDocument/formatting" => {
             let p: DocumentFormattingParams = params(req.params)?;

@@ -366,6 +366,26 @@ local function main()
     end
   end)
 
+  step("rename of const RX_MAX_DRUGS edits its declaration and its uses", function()
+    local buf = rx_buf or open("prescriptions.vigil")
+    local l, c = line_of(buf, "const RX_MAX_DRUGS")
+    local params = pos_params(buf, l, c + #"const " + 1)
+    params.newName = "RX_DRUG_LIMIT"
+    local edit = request(buf, "textDocument/rename", params)
+    local count = 0
+    for _, edits in pairs((edit or {}).changes or {}) do
+      for _, e in ipairs(edits) do
+        if e.newText ~= "RX_DRUG_LIMIT" then
+          fail("an edit writes %s", vim.inspect(e.newText))
+        end
+        count = count + 1
+      end
+    end
+    if count < 2 then
+      fail("expected the declaration and its uses, got %d edits", count)
+    end
+  end)
+
   step("document symbols of limits.vigil list CN-PRICE-001", function()
     local r = request(limits_buf, "textDocument/documentSymbol",
       { textDocument = { uri = limits_uri } }) or {}
