@@ -3,6 +3,38 @@
 //! would also take `2026-1-5`.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use vigil_compiler::types::Ty;
+
+/// The scalar kinds a claim field or a table cell can hold; text, codes and enum codes read alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Bool,
+    Int,
+    Decimal,
+    /// Text, codes and enum codes: enums are open code sets, so any code is kept as written.
+    Text,
+    Date,
+    DateTime,
+    /// `YYYY-MM`, held as the first day of the month: `Value` has no month of its own, and the
+    /// checker never lets a month meet a date, so the two cannot be confused in a rule.
+    Month,
+}
+
+impl Scalar {
+    /// The scalar kind of a type, if it is one.
+    pub fn of(ty: &Ty) -> Option<Scalar> {
+        Some(match ty {
+            Ty::Bool => Scalar::Bool,
+            Ty::Int => Scalar::Int,
+            Ty::Decimal => Scalar::Decimal,
+            Ty::Text | Ty::Code | Ty::Enum(_) => Scalar::Text,
+            Ty::Date => Scalar::Date,
+            Ty::DateTime => Scalar::DateTime,
+            Ty::Month => Scalar::Month,
+            _ => return None,
+        })
+    }
+}
 
 /// Whether `text` has digits where `pattern` has `9` and the same byte elsewhere.
 fn shaped(text: &str, pattern: &str) -> bool {

@@ -5,7 +5,7 @@
 //! A table that is wrong in any cell is refused whole, with every bad cell reported (up to
 //! [`MAX_ERRORS`]): an officer fixes the file in one pass, and no run starts on half a table.
 
-use crate::scalars::{parse_date, parse_datetime, parse_month};
+use crate::scalars::{parse_date, parse_datetime, parse_month, Scalar};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -70,36 +70,6 @@ impl fmt::Display for TableError {
 }
 
 impl std::error::Error for TableError {}
-
-/// The kind of value one cell (or one item of a list cell) holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scalar {
-    Bool,
-    Int,
-    Decimal,
-    /// Text, codes and enum codes: enums are open code sets, so any code is kept as written.
-    Text,
-    Date,
-    DateTime,
-    /// `YYYY-MM`, held as the first day of the month: `Value` has no month of its own, and the
-    /// checker never lets a month meet a date, so the two cannot be confused in a rule.
-    Month,
-}
-
-impl Scalar {
-    fn of(ty: &Ty) -> Option<Scalar> {
-        Some(match ty {
-            Ty::Bool => Scalar::Bool,
-            Ty::Int => Scalar::Int,
-            Ty::Decimal => Scalar::Decimal,
-            Ty::Text | Ty::Code | Ty::Enum(_) => Scalar::Text,
-            Ty::Date => Scalar::Date,
-            Ty::DateTime => Scalar::DateTime,
-            Ty::Month => Scalar::Month,
-            _ => return None,
-        })
-    }
-}
 
 /// How one declared column is read: where it is in the file and what its cells hold.
 #[derive(Debug)]
