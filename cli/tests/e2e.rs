@@ -291,6 +291,15 @@ fn an_overflow_is_an_error_for_that_claim_and_other_rules_still_run() {
         err.contains("evaluation error in claim OVF1: CN-PRICE-001: arithmetic overflow"),
         "{err}"
     );
+    // It says where in the rule text: the `amount` expression of CN-PRICE-001.
+    let limits =
+        std::fs::read_to_string(repo().join("rulebooks/cn-national/limits.vigil")).expect("read");
+    let line = limits
+        .lines()
+        .position(|l| l.trim_start().starts_with("amount (p - c) * n"))
+        .map(|i| i + 1)
+        .expect("CN-PRICE-001's amount");
+    assert!(err.contains(&format!("limits.vigil:{line}:")), "{err}");
     let findings = text(&out.stdout);
     assert!(
         findings.contains("\"rule_id\":\"CN-QTY-001\""),

@@ -40,6 +40,8 @@ pub struct Engine {
     /// `NAME@sha256:…`: which exact rules produced a finding.
     pub rulebook: Arc<str>,
     rule_names: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
+    /// The rule texts, to say where an evaluation error happened.
+    sources: vigil_compiler::source::SourceMap,
 }
 
 /// A rule that could not be evaluated on one claim (the other rules still were).
@@ -94,6 +96,7 @@ impl Engine {
             tables,
             rulebook: rulebook_id(loaded).into(),
             rule_names,
+            sources: loaded.sources.clone(),
         })
     }
 
@@ -145,6 +148,24 @@ impl Engine {
             // No pool could be built: run on the caller's thread, same result.
             Err(_) => work(),
         }
+    }
+
+    /// An evaluation error as a line for people: the claim, the rule, what went wrong, and
+    /// where in the rule text (file:line:col).
+    pub fn describe(&self, e: &ClaimError) -> String {
+        let at = self
+            .sources
+            .get(e.error.span.source)
+            .map(|f| {
+                let (line, col) = vigil_dsl::line_col(&f.text, e.error.span.start as usize);
+                format!(" ({}:{line}:{col})", f.path.display())
+            })
+            .unwrap_or_default();
+        format!(
+            "evaluation error in claim {}: {}{at}",
+            e.setl_id.as_deref().unwrap_or("-"),
+            e.error
+        )
     }
 
     /// How many lines (elements of the claim's keyed lists) a claim carries.

@@ -145,12 +145,7 @@ pub fn run(args: RunArgs) -> Status {
         );
     }
     for e in &output.errors {
-        let _ = writeln!(
-            err,
-            "evaluation error in claim {}: {}",
-            e.setl_id.as_deref().unwrap_or("-"),
-            e.error
-        );
+        let _ = writeln!(err, "{}", engine.describe(e));
     }
     let _ = write!(err, "{}", Summary::of(&output.findings).render());
     let _ = writeln!(err, "time {:.2?} (engine: interp)", started.elapsed());

@@ -118,11 +118,7 @@ pub fn run(args: TestArgs) -> Status {
             }
         }
         for e in &output.errors {
-            problems.push(format!(
-                "evaluation error in claim {}: {}",
-                e.setl_id.as_deref().unwrap_or("-"),
-                e.error
-            ));
+            problems.push(engine.describe(e));
         }
         if problems.is_empty() {
             println!("test \"{}\" ... ok", test.name.value);
