@@ -89,14 +89,16 @@ impl<'a> ClaimEval<'a> {
         let mut hits = Vec::new();
         match (rule.scope, rule.list_slot) {
             (Scope::Line, Some(slot)) => {
-                let lines = match &self.claim {
-                    Value::Record(r) => match r.get(slot) {
-                        Value::List(items) => items.clone(),
-                        _ => vec![],
-                    },
-                    _ => vec![],
+                // The claim is shared: hold it and walk its list in place, copying nothing.
+                let claim = match &self.claim {
+                    Value::Record(r) => Arc::clone(r),
+                    _ => return Ok(hits),
                 };
-                for (i, line) in lines.into_iter().enumerate() {
+                let lines: &[Value] = match claim.get(slot) {
+                    Value::List(items) => items,
+                    _ => &[],
+                };
+                for (i, line) in lines.iter().cloned().enumerate() {
                     self.current_line = Some((slot, i));
                     let mut frame = vec![Value::Absent; rule.frame as usize];
                     frame[CLAIM as usize] = self.claim.clone();

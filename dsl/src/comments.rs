@@ -28,9 +28,6 @@ enum Frame {
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub comments: Vec<Comment>,
-    /// Deepest nesting of brackets and template holes, and where it was first reached.
-    pub max_depth: usize,
-    pub deepest_at: usize,
     /// Where nesting first went past `parse::MAX_DEPTH`, if it did.
     pub too_deep_at: Option<usize>,
 }
@@ -105,10 +102,6 @@ pub fn scan_source(text: &str, takes_holes: impl Fn(usize) -> bool) -> Scan {
         }
         if depth > crate::parse::MAX_DEPTH && out.too_deep_at.is_none() {
             out.too_deep_at = Some(i);
-        }
-        if depth > out.max_depth {
-            out.max_depth = depth;
-            out.deepest_at = i;
         }
     }
     out
