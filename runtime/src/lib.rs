@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod engine;
 pub mod findings;
+pub mod overlap;
 pub mod scalars;
 pub mod tables;
 /// The value model is the compiler's (the interpreter computes with it); re-exported here for
