@@ -1,6 +1,7 @@
 //! The Vigil runtime: reads claims and reference tables, runs a compiled rulebook, writes
 //! findings. It asks the compiler for a checked rulebook and never parses rule text itself.
 
+pub mod batch;
 pub mod claims;
 pub mod engine;
 pub mod findings;

@@ -1,0 +1,413 @@
+//! The columnar batch: a run's claims laid out as fixed-width columns that native code reads
+//! by offset, with no parsing, hashing or allocation per row.
+//!
+//! Every scalar field of the claim schema becomes one column, by its slot, at every record
+//! level (the claim; the elements of each list such as `fee_list`, flattened, with offsets
+//! per claim). A column's width and meaning follow from the field's type alone
+//! ([`ColumnKind::of`]), so a compiler that knows the IR's types knows the layout without
+//! seeing the data:
+//!
+//! | type | column | absent |
+//! |---|---|---|
+//! | bool, int | `i64` | [`ABSENT`] |
+//! | decimal | `i64` scaled by 10^[`DEC_SCALE`] | [`ABSENT`]; [`UNFIT`] when the exact value has more places or is too large |
+//! | date, month | `i64` days from 0001-01-01 (`num_days_from_ce`) | [`ABSENT`] |
+//! | datetime | `i64` seconds from 0001-01-01 00:00:00 | [`ABSENT`] |
+//! | text, code, enum | `u32` id from the batch's [`Interner`] | `0` |
+//! | list | `u32` offsets into the element level (`len + 1` of them) | an empty range |
+//!
+//! `UNFIT` keeps money exact: a value the fixed layout cannot hold exactly is marked, and the
+//! native code hands that claim back to the interpreter instead of rounding it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use rust_decimal::Decimal;
+use vigil_compiler::types::Ty;
+use vigil_compiler::value::{Record, Value};
+
+use crate::claims::{ClaimLayout, RecordLayout};
+
+/// Places of a decimal column: enough for money (2) and unit prices (4).
+pub const DEC_SCALE: u32 = 4;
+/// 10^DEC_SCALE.
+pub const DEC_ONE: i64 = 10_000;
+/// An absent value in an `i64` column.
+pub const ABSENT: i64 = i64::MIN;
+/// A present value that the column cannot hold exactly (a decimal with more places than
+/// [`DEC_SCALE`], or beyond the `i64` range once scaled; an int equal to a sentinel).
+pub const UNFIT: i64 = i64::MIN + 1;
+
+/// How a field is stored, decided by its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// `i64`: booleans (0/1) and integers.
+    Int,
+    /// `i64`: a decimal scaled by 10^DEC_SCALE.
+    Decimal,
+    /// `i64`: days from the common era (dates and months).
+    Date,
+    /// `i64`: seconds from the common era.
+    DateTime,
+    /// `u32`: an interned string id.
+    Id,
+    /// `u32` offsets of a list's elements in the level below.
+    List,
+    /// Not laid out (a nested record that is not a list): native code does not read it.
+    None,
+}
+
+impl ColumnKind {
+    /// The column a field of this type gets.
+    pub fn of(ty: &Ty) -> ColumnKind {
+        match ty.unwrap_optional() {
+            Ty::Bool | Ty::Int => ColumnKind::Int,
+            Ty::Decimal => ColumnKind::Decimal,
+            Ty::Date | Ty::Month => ColumnKind::Date,
+            Ty::DateTime => ColumnKind::DateTime,
+            Ty::Text | Ty::Code | Ty::Enum(_) => ColumnKind::Id,
+            Ty::List(_) => ColumnKind::List,
+            _ => ColumnKind::None,
+        }
+    }
+}
+
+/// Strings to dense `u32` ids (0 is "absent"). The ids of a base interner (table cells and
+/// rule literals, fixed when a rulebook is prepared) are shared by every batch; a batch adds
+/// the strings only its claims carry.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    ids: HashMap<Arc<str>, u32>,
+    strings: Vec<Arc<str>>,
+}
+
+impl Interner {
+    /// The id of `s`, adding it when new.
+    pub fn intern(&mut self, s: &Arc<str>) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        self.strings.push(s.clone());
+        // Ids start at 1; a batch never holds 2^32 distinct strings (it would need >4 billion
+        // records), and if it did the id would wrap onto a wrong string: saturate instead so
+        // the worst case is a shared id, which `resolve` still answers consistently.
+        let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        self.ids.insert(s.clone(), id);
+        id
+    }
+
+    /// The id of `s` if it was interned.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of an id (None for 0 or an unknown id).
+    pub fn resolve(&self, id: u32) -> Option<&Arc<str>> {
+        self.strings.get((id as usize).checked_sub(1)?)
+    }
+
+    /// How many strings it holds.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// One column: fixed-width values for every row of its level.
+#[derive(Debug, Clone)]
+pub enum Column {
+    /// `Int`, `Decimal`, `Date` and `DateTime` columns.
+    Words(Vec<i64>),
+    /// `Id` columns.
+    Ids(Vec<u32>),
+    /// A list field: `offsets[row]..offsets[row + 1]` are its elements in `level`.
+    List {
+        offsets: Vec<u32>,
+        /// The index of the element level in [`Batch::levels`].
+        level: usize,
+    },
+    /// A field native code does not read.
+    None,
+}
+
+impl Column {
+    /// The address of the first value, for native code (null for `None`).
+    pub fn base(&self) -> *const u8 {
+        match self {
+            Column::Words(v) => v.as_ptr().cast(),
+            Column::Ids(v) => v.as_ptr().cast(),
+            Column::List { offsets, .. } => offsets.as_ptr().cast(),
+            Column::None => std::ptr::null(),
+        }
+    }
+}
+
+/// One record level: the claims, or the elements of one list field of a record level.
+#[derive(Debug, Clone)]
+pub struct Level {
+    /// The schema record of the rows (`claim`, `fee_line`, …).
+    pub record: String,
+    /// Rows at this level.
+    pub rows: usize,
+    /// By field slot.
+    pub columns: Vec<Column>,
+}
+
+/// Claims as columns. Level 0 is the claims; each list field of a level has its own level.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub levels: Vec<Level>,
+    /// Ids of the strings in this batch's columns.
+    pub strings: Interner,
+}
+
+impl Batch {
+    /// Lays out `claims` (records of `layout`'s claim schema); `base` holds the ids that the
+    /// rulebook's tables and literals already use.
+    pub fn new(layout: &ClaimLayout, claims: &[Arc<Record>], base: &Interner) -> Batch {
+        let mut builder = Builder {
+            layout,
+            strings: base.clone(),
+            levels: Vec::new(),
+        };
+        let rows: Vec<&Record> = claims.iter().map(|c| &**c).collect();
+        builder.level(layout.claim(), &rows);
+        Batch {
+            levels: builder.levels,
+            strings: builder.strings,
+        }
+    }
+
+    /// A scalar cell read back as a value (for checks and for handing a row to the
+    /// interpreter); `None` for list columns, unlaid fields and UNFIT cells.
+    pub fn value(&self, level: usize, slot: usize, row: usize, kind: ColumnKind) -> Option<Value> {
+        let column = self.levels.get(level)?.columns.get(slot)?;
+        Some(match (column, kind) {
+            (Column::Ids(ids), _) => match *ids.get(row)? {
+                0 => Value::Absent,
+                id => Value::Text(self.strings.resolve(id)?.clone()),
+            },
+            (Column::Words(w), kind) => match *w.get(row)? {
+                ABSENT => Value::Absent,
+                UNFIT => return None,
+                w => match kind {
+                    ColumnKind::Int => Value::Int(w),
+                    ColumnKind::Decimal => Value::Decimal(word_to_decimal(w)),
+                    ColumnKind::Date => Value::Date(day_to_date(w)?),
+                    ColumnKind::DateTime => {
+                        let date = day_to_date(w.div_euclid(86_400))?;
+                        let secs = u32::try_from(w.rem_euclid(86_400)).ok()?;
+                        Value::DateTime(date.and_time(
+                            chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)?,
+                        ))
+                    }
+                    _ => return None,
+                },
+            },
+            _ => return None,
+        })
+    }
+
+    /// The level holding the elements of list field `slot` of level `level`, if laid out.
+    pub fn list_level(&self, level: usize, slot: usize) -> Option<usize> {
+        match self.levels.get(level)?.columns.get(slot)? {
+            Column::List { level, .. } => Some(*level),
+            _ => None,
+        }
+    }
+}
+
+struct Builder<'l> {
+    layout: &'l ClaimLayout,
+    strings: Interner,
+    levels: Vec<Level>,
+}
+
+impl Builder<'_> {
+    /// Lays out `rows` of `record` as a new level (and its lists below it); returns its index.
+    fn level(&mut self, record: &RecordLayout, rows: &[&Record]) -> usize {
+        let index = self.levels.len();
+        self.levels.push(Level {
+            record: record.name().to_string(),
+            rows: rows.len(),
+            columns: Vec::new(),
+        });
+        let mut columns = Vec::with_capacity(record.fields().len());
+        for (slot, field) in record.fields().iter().enumerate() {
+            let cells = rows.iter().map(|r| r.get(slot));
+            let column = match ColumnKind::of(field.ty()) {
+                ColumnKind::Int => Column::Words(cells.map(int_word).collect()),
+                ColumnKind::Decimal => Column::Words(cells.map(decimal_word).collect()),
+                ColumnKind::Date => Column::Words(cells.map(date_word).collect()),
+                ColumnKind::DateTime => Column::Words(cells.map(datetime_word).collect()),
+                ColumnKind::Id => Column::Ids(
+                    cells
+                        .map(|v| match v {
+                            Value::Text(t) => self.strings.intern(t),
+                            _ => 0,
+                        })
+                        .collect(),
+                ),
+                ColumnKind::List => match self.layout.record_of(field) {
+                    Some(element) => {
+                        let mut offsets = Vec::with_capacity(rows.len() + 1);
+                        let mut items: Vec<&Record> = Vec::new();
+                        offsets.push(0);
+                        for v in cells {
+                            if let Value::List(list) = v {
+                                items.extend(list.iter().filter_map(|e| match e {
+                                    Value::Record(r) => Some(&**r),
+                                    _ => None,
+                                }));
+                            }
+                            offsets.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
+                        }
+                        let element = element.clone();
+                        let level = self.level(&element, &items);
+                        Column::List { offsets, level }
+                    }
+                    None => Column::None,
+                },
+                ColumnKind::None => Column::None,
+            };
+            columns.push(column);
+        }
+        self.levels[index].columns = columns;
+        index
+    }
+}
+
+/// A bool or int cell as a word.
+pub fn int_word(v: &Value) -> i64 {
+    match v {
+        Value::Bool(b) => *b as i64,
+        Value::Int(i) if *i > UNFIT => *i,
+        Value::Int(_) => UNFIT,
+        _ => ABSENT,
+    }
+}
+
+/// A decimal cell scaled to DEC_SCALE places, or UNFIT when that is not exact.
+pub fn decimal_word(v: &Value) -> i64 {
+    match v {
+        Value::Decimal(d) => decimal_to_word(*d),
+        Value::Int(i) => i
+            .checked_mul(DEC_ONE)
+            .filter(|w| *w > UNFIT)
+            .unwrap_or(UNFIT),
+        _ => ABSENT,
+    }
+}
+
+/// A decimal as a scaled word, or UNFIT.
+pub fn decimal_to_word(d: Decimal) -> i64 {
+    if d.scale() > DEC_SCALE {
+        // More places than the column carries: exact only if the extra digits are zeros.
+        let n = d.normalize();
+        if n.scale() > DEC_SCALE {
+            return UNFIT;
+        }
+        return decimal_to_word(n);
+    }
+    let factor = 10i128.pow(DEC_SCALE - d.scale());
+    d.mantissa()
+        .checked_mul(factor)
+        .and_then(|w| i64::try_from(w).ok())
+        .filter(|w| *w > UNFIT)
+        .unwrap_or(UNFIT)
+}
+
+/// A scaled word back to the exact decimal it stands for.
+pub fn word_to_decimal(w: i64) -> Decimal {
+    Decimal::new(w, DEC_SCALE)
+}
+
+/// A date (or month) cell as days from the common era.
+pub fn date_word(v: &Value) -> i64 {
+    match v {
+        Value::Date(d) => d.num_days_from_ce() as i64,
+        Value::DateTime(t) => t.date().num_days_from_ce() as i64,
+        _ => ABSENT,
+    }
+}
+
+/// A datetime cell as seconds from the common era.
+pub fn datetime_word(v: &Value) -> i64 {
+    match v {
+        Value::DateTime(t) => datetime_seconds(*t),
+        Value::Date(d) => d.num_days_from_ce() as i64 * 86_400,
+        _ => ABSENT,
+    }
+}
+
+/// Seconds from 0001-01-01 00:00:00.
+pub fn datetime_seconds(t: NaiveDateTime) -> i64 {
+    t.date().num_days_from_ce() as i64 * 86_400 + t.num_seconds_from_midnight() as i64
+}
+
+/// The date of a day number.
+pub fn day_to_date(days: i64) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("test decimals parse")
+    }
+
+    #[test]
+    fn decimals_are_scaled_exactly_or_marked_unfit() {
+        assert_eq!(decimal_to_word(dec("12.30")), 123_000);
+        assert_eq!(decimal_to_word(dec("-0.0001")), -1);
+        assert_eq!(
+            decimal_to_word(dec("1.230000")),
+            12_300,
+            "trailing zeros fit"
+        );
+        assert_eq!(decimal_to_word(dec("0.00001")), UNFIT);
+        assert_eq!(decimal_to_word(dec("99999999999999999999")), UNFIT);
+        for s in ["0", "4.5", "-7.25", "922337203685477.5807"] {
+            assert_eq!(word_to_decimal(decimal_to_word(dec(s))), dec(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn sentinels_never_pass_for_values() {
+        assert_eq!(int_word(&Value::Int(i64::MIN)), UNFIT);
+        assert_eq!(int_word(&Value::Int(i64::MIN + 2)), i64::MIN + 2);
+        assert_eq!(int_word(&Value::Absent), ABSENT);
+        assert_eq!(int_word(&Value::Bool(true)), 1);
+    }
+
+    #[test]
+    fn dates_round_trip_through_day_numbers() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 28).expect("valid date");
+        assert_eq!(day_to_date(date_word(&Value::Date(d))), Some(d));
+        let t = d.and_hms_opt(23, 59, 59).expect("valid time");
+        assert_eq!(
+            datetime_word(&Value::DateTime(t)),
+            date_word(&Value::Date(d)) * 86_400 + 86_399
+        );
+    }
+
+    #[test]
+    fn interner_ids_start_at_one_and_are_stable() {
+        let mut i = Interner::default();
+        let a: Arc<str> = "A".into();
+        let b: Arc<str> = "B".into();
+        assert_eq!(i.intern(&a), 1);
+        assert_eq!(i.intern(&b), 2);
+        assert_eq!(i.intern(&a), 1);
+        assert_eq!(i.resolve(2).map(|s| &**s), Some("B"));
+        assert_eq!(i.resolve(0), None);
+    }
+}
