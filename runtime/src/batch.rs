@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
+use vigil_compiler::model::Table;
 use vigil_compiler::types::Ty;
 use vigil_compiler::value::{Record, Value};
 
@@ -239,22 +240,11 @@ impl Builder<'_> {
         });
         let mut columns = Vec::with_capacity(record.fields().len());
         for (slot, field) in record.fields().iter().enumerate() {
-            let cells = rows.iter().map(|r| r.get(slot));
-            let column = match ColumnKind::of(field.ty()) {
-                ColumnKind::Int => Column::Words(cells.map(int_word).collect()),
-                ColumnKind::Decimal => Column::Words(cells.map(decimal_word).collect()),
-                ColumnKind::Date => Column::Words(cells.map(date_word).collect()),
-                ColumnKind::DateTime => Column::Words(cells.map(datetime_word).collect()),
-                ColumnKind::Id => Column::Ids(
-                    cells
-                        .map(|v| match v {
-                            Value::Text(t) => self.strings.intern(t),
-                            _ => 0,
-                        })
-                        .collect(),
-                ),
+            let kind = ColumnKind::of(field.ty());
+            let column = match kind {
                 ColumnKind::List => match self.layout.record_of(field) {
                     Some(element) => {
+                        let cells = rows.iter().map(|r| r.get(slot));
                         let mut offsets = Vec::with_capacity(rows.len() + 1);
                         let mut items: Vec<&Record> = Vec::new();
                         offsets.push(0);
@@ -273,12 +263,57 @@ impl Builder<'_> {
                     }
                     None => Column::None,
                 },
-                ColumnKind::None => Column::None,
+                kind => scalar_column(kind, rows.iter().map(|r| r.get(slot)), &mut self.strings),
             };
             columns.push(column);
         }
         self.levels[index].columns = columns;
         index
+    }
+}
+
+/// A scalar column of `kind` from its cells (`None` for list and record kinds).
+pub fn scalar_column<'v>(
+    kind: ColumnKind,
+    cells: impl Iterator<Item = &'v Value>,
+    strings: &mut Interner,
+) -> Column {
+    match kind {
+        ColumnKind::Int => Column::Words(cells.map(int_word).collect()),
+        ColumnKind::Decimal => Column::Words(cells.map(decimal_word).collect()),
+        ColumnKind::Date => Column::Words(cells.map(date_word).collect()),
+        ColumnKind::DateTime => Column::Words(cells.map(datetime_word).collect()),
+        ColumnKind::Id => Column::Ids(
+            cells
+                .map(|v| match v {
+                    Value::Text(t) => strings.intern(t),
+                    _ => 0,
+                })
+                .collect(),
+        ),
+        ColumnKind::List | ColumnKind::None => Column::None,
+    }
+}
+
+/// A reference table's rows as one level: scalar columns by the declared column types, list
+/// columns (`sep "|"`) not laid out.
+pub fn table_level(table: &Table, rows: &[Arc<Record>], strings: &mut Interner) -> Level {
+    let columns = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(slot, c)| {
+            scalar_column(
+                ColumnKind::of(&c.ty),
+                rows.iter().map(|r| r.get(slot)),
+                strings,
+            )
+        })
+        .collect();
+    Level {
+        record: table.name.clone(),
+        rows: rows.len(),
+        columns,
     }
 }
 

@@ -182,6 +182,12 @@ impl LoadedTable {
     /// `None`); without, the key's one row and `at` is not looked at. Text, code and enum keys
     /// are all text; an `int` given for a decimal key column is compared as a decimal.
     pub fn lookup(&self, key: &[Value], at: Option<NaiveDate>) -> Option<&Arc<Record>> {
+        self.rows.get(self.lookup_row(key, at)?)
+    }
+
+    /// As [`LoadedTable::lookup`], the row's index in [`LoadedTable::rows`] (native code reads
+    /// the row's cells from the table's columns by this index).
+    pub fn lookup_row(&self, key: &[Value], at: Option<NaiveDate>) -> Option<usize> {
         if key.len() != self.key_slots.len() {
             return None;
         }
@@ -197,7 +203,7 @@ impl LoadedTable {
         } else {
             periods.first()?
         };
-        self.rows.get(period.row)
+        Some(period.row)
     }
 
     /// The key as the index holds it: an `int` for a decimal column becomes a decimal. Borrowed
