@@ -1,0 +1,835 @@
+//! IR → Cranelift: one native function per group of rules that range over the same rows (the
+//! claim rules; the line rules of one list), `fn(ctx, claim_row, line_row) -> mask`: bit `i`
+//! set when rule `i` of the group fires, -1 to bail (the interpreter decides that row).
+//!
+//! Every value is one `i64` word in the batch's encoding (`vigil_runtime::batch`): absent is
+//! `ABSENT` (ids: 0), decimals are scaled integers whose scale is known at compile time, so
+//! `0.6 * cnt` is an integer multiply and a rescale, never a float. Arithmetic is checked; an
+//! overflow, a value the layout marks UNFIT, or a call that cannot answer bails, and the
+//! interpreter (with its wider decimals) gives the exact result or the evaluation error.
+//! A construct this backend does not compile yet is reported as [`Unsupported`] and the
+//! whole rule stays with the interpreter.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature};
+use cranelift_codegen::ir::{Type, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use vigil_compiler::ir::{BinOp, Func, Ir, IrKind, Program, Prop, RuleIr, Var, CLAIM, LINE};
+use vigil_compiler::types::Ty;
+use vigil_compiler::value::Value as Datum;
+use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
+
+use crate::calls;
+use crate::shape::Shape;
+
+const W: Type = types::I64;
+
+/// The largest decimal scale native code carries; beyond it the rule stays interpreted.
+const MAX_SCALE: u32 = 12;
+
+/// Why a rule is not compiled (it runs on the interpreter).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unsupported(pub String);
+
+type R<T> = Result<T, Unsupported>;
+
+fn unsupported<T>(what: impl Into<String>) -> R<T> {
+    Err(Unsupported(what.into()))
+}
+
+/// What a word means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum K {
+    Bool,
+    Int,
+    /// A decimal with this many places.
+    Dec(u32),
+    Date,
+    DateTime,
+    Id,
+    /// A row index of a claim level.
+    Level(usize),
+    /// A row index of a table.
+    Table(u32),
+}
+
+/// The signatures of the calls, imported once per function.
+struct Sigs {
+    lookup: SigRef,
+    two: SigRef,
+    ctx_two: SigRef,
+}
+
+/// Generates one rule's function.
+pub(crate) struct Gen<'a, 'f> {
+    pub b: FunctionBuilder<'f>,
+    program: &'a Program,
+    shape: &'a Shape,
+    base: &'a mut Interner,
+    ctx: Value,
+    cols: Value,
+    claim: Value,
+    line: Value,
+    line_level: Option<usize>,
+    vars: HashMap<(u32, Var), (Variable, K)>,
+    /// Shared expressions computed at the top of the function.
+    shared_vals: HashMap<u32, (Variable, K)>,
+    /// Shared expressions are compiled in their own variable space, as the interpreter
+    /// evaluates them in their own frame.
+    space: u32,
+    bail: Block,
+    sigs: Sigs,
+}
+
+fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
+    let mut s = Signature::new(call_conv);
+    for _ in 0..params {
+        s.params.push(AbiParam::new(W));
+    }
+    s.returns.push(AbiParam::new(W));
+    s
+}
+
+impl<'a, 'f> Gen<'a, 'f> {
+    /// Starts a function `(ctx, claim, line) -> word` in `b`.
+    pub fn new(
+        mut b: FunctionBuilder<'f>,
+        program: &'a Program,
+        shape: &'a Shape,
+        base: &'a mut Interner,
+        call_conv: cranelift_codegen::isa::CallConv,
+        line_level: Option<usize>,
+    ) -> Self {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let (ctx, claim, line) = (params[0], params[1], params[2]);
+        // `Ctx` is repr(C) with `cols` first.
+        let cols = b.ins().load(W, MemFlagsData::trusted(), ctx, 0);
+        let bail = b.create_block();
+        let sigs = Sigs {
+            lookup: b.import_signature(sig(call_conv, 4)),
+            two: b.import_signature(sig(call_conv, 2)),
+            ctx_two: b.import_signature(sig(call_conv, 3)),
+        };
+        Gen {
+            b,
+            program,
+            shape,
+            base,
+            ctx,
+            cols,
+            claim,
+            line,
+            line_level,
+            vars: HashMap::new(),
+            shared_vals: HashMap::new(),
+            space: 0,
+            bail,
+            sigs,
+        }
+    }
+
+    /// The body of a group: the shared expressions the rules read, computed once up front,
+    /// then each rule's lets and `when`; returns a mask with bit `i` set when rule `i` of the
+    /// group fires, or -1 (bail) when the interpreter must decide this claim or line.
+    pub fn group(&mut self, rules: &[&RuleIr], shared: &[u32]) -> R<()> {
+        let program = self.program;
+        for &id in shared {
+            let Some(s) = program.shared.get(id as usize) else {
+                return unsupported("a missing shared expression");
+            };
+            self.space = 1 + id;
+            let (v, k) = self.expr(&s.expr)?;
+            let slot = self.b.declare_var(W);
+            self.b.def_var(slot, v);
+            self.shared_vals.insert(id, (slot, k));
+        }
+        let mut mask = self.iconst(0);
+        for (i, rule) in rules.iter().enumerate() {
+            // Each rule's variables live apart from the others' and the shared ones'.
+            self.space = u32::MAX - i as u32;
+            for (var, e) in &rule.lets {
+                let (v, k) = self.expr(e)?;
+                self.bind(*var, v, k);
+            }
+            let (w, k) = self.expr(&rule.when)?;
+            if k != K::Bool {
+                return unsupported("a `when` that is not a boolean");
+            }
+            let t = self.truth(w);
+            let bit = self.b.ins().ishl_imm_u(t, i as i64);
+            mask = self.b.ins().bor(mask, bit);
+        }
+        self.b.ins().return_(&[mask]);
+        self.b.switch_to_block(self.bail);
+        let bail = self.iconst(-1);
+        self.b.ins().return_(&[bail]);
+        self.b.seal_all_blocks();
+        Ok(())
+    }
+
+    fn bind(&mut self, var: Var, v: Value, k: K) {
+        let key = (self.space, var);
+        let slot = match self.vars.get(&key) {
+            Some((slot, _)) => *slot,
+            None => self.b.declare_var(W),
+        };
+        self.b.def_var(slot, v);
+        self.vars.insert(key, (slot, k));
+    }
+
+    fn iconst(&mut self, x: i64) -> Value {
+        self.b.ins().iconst(W, x)
+    }
+
+    /// 1 when the word is a present value of kind `k`, else 0.
+    fn present(&mut self, v: Value, k: K) -> Value {
+        let flag = match k {
+            K::Id => self.b.ins().icmp_imm_s(IntCC::NotEqual, v, 0),
+            _ => self.b.ins().icmp_imm_s(IntCC::NotEqual, v, ABSENT),
+        };
+        self.b.ins().uextend(W, flag)
+    }
+
+    fn absent(&mut self, k: K) -> Value {
+        match k {
+            K::Id => self.iconst(0),
+            _ => self.iconst(ABSENT),
+        }
+    }
+
+    /// 1 when a boolean word is true (absent is not true).
+    fn truth(&mut self, v: Value) -> Value {
+        let flag = self.b.ins().icmp_imm_s(IntCC::Equal, v, 1);
+        self.b.ins().uextend(W, flag)
+    }
+
+    /// Leaves for the bail block when `cond` (0/1 word) is 1.
+    fn bail_if(&mut self, cond: Value) {
+        let go_on = self.b.create_block();
+        self.b.ins().brif(cond, self.bail, &[], go_on, &[]);
+        self.b.switch_to_block(go_on);
+    }
+
+    /// Bails when a computed word collides with a sentinel (it would read as absent).
+    fn guard_sentinel(&mut self, v: Value) {
+        let hit = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, v, UNFIT);
+        let hit = self.b.ins().uextend(W, hit);
+        self.bail_if(hit);
+    }
+
+    /// Evaluates `then` or `otherwise` by `cond` (0/1), joining their words.
+    fn branch(
+        &mut self,
+        cond: Value,
+        then: impl FnOnce(&mut Self) -> R<Value>,
+        otherwise: impl FnOnce(&mut Self) -> R<Value>,
+    ) -> R<Value> {
+        let (t, e, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let out = self.b.append_block_param(join, W);
+        self.b.ins().brif(cond, t, &[], e, &[]);
+        self.b.switch_to_block(t);
+        let tv = then(self)?;
+        self.b.ins().jump(join, &[tv.into()]);
+        self.b.switch_to_block(e);
+        let ev = otherwise(self)?;
+        self.b.ins().jump(join, &[ev.into()]);
+        self.b.switch_to_block(join);
+        Ok(out)
+    }
+
+    /// A present decimal (or int, scale 0) word from scale `from` to `to` (≥ from); absent
+    /// stays absent; an overflow bails.
+    fn rescale(&mut self, v: Value, from: u32, to: u32) -> Value {
+        if from == to {
+            return v;
+        }
+        let factor = 10i64.pow(to - from);
+        let f = self.iconst(factor);
+        let (r, of) = self.b.ins().smul_overflow(v, f);
+        let here = self.present(v, K::Int);
+        let of = self.b.ins().uextend(W, of);
+        let bad = self.b.ins().band(of, here);
+        self.bail_if(bad);
+        let r_ok = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, UNFIT);
+        let r_ok = self.b.ins().uextend(W, r_ok);
+        let fits = self.b.ins().bor_not(r_ok, here);
+        let bad = self.b.ins().bxor_imm_u(fits, 1);
+        self.bail_if(bad);
+        let absent = self.iconst(ABSENT);
+        self.b.ins().select(here, r, absent)
+    }
+
+    /// Brings two numeric words to one kind (int stays int; otherwise decimal at the larger
+    /// scale).
+    fn unify(&mut self, a: (Value, K), b: (Value, K)) -> R<(Value, Value, K)> {
+        let scale = |k: K| match k {
+            K::Int => Some(0),
+            K::Dec(s) => Some(s),
+            _ => None,
+        };
+        match (a.1, b.1) {
+            (x, y) if x == y => Ok((a.0, b.0, x)),
+            _ => match (scale(a.1), scale(b.1)) {
+                (Some(sa), Some(sb)) => {
+                    let s = sa.max(sb);
+                    let x = self.rescale(a.0, sa, s);
+                    let y = self.rescale(b.0, sb, s);
+                    Ok((x, y, K::Dec(s)))
+                }
+                _ => unsupported(format!("values of kinds {:?} and {:?} together", a.1, b.1)),
+            },
+        }
+    }
+
+    fn kind_of(&self, ty: &Ty) -> R<K> {
+        Ok(match ty.unwrap_optional() {
+            Ty::Bool => K::Bool,
+            Ty::Int => K::Int,
+            Ty::Decimal => K::Dec(batch::DEC_SCALE),
+            Ty::Date | Ty::Month => K::Date,
+            Ty::DateTime => K::DateTime,
+            Ty::Text | Ty::Code | Ty::Enum(_) => K::Id,
+            t => return unsupported(format!("values of type {t}")),
+        })
+    }
+
+    /// Compiles an expression to a word and its kind.
+    pub fn expr(&mut self, ir: &Ir) -> R<(Value, K)> {
+        match &ir.kind {
+            IrKind::Lit(d) => self.literal(d, &ir.ty),
+            IrKind::Var(v) => self.var(*v),
+            IrKind::Shared(id) => {
+                if let Some((slot, k)) = self.shared_vals.get(id).copied() {
+                    return Ok((self.b.use_var(slot), k));
+                }
+                let program = self.program;
+                let Some(s) = program.shared.get(*id as usize) else {
+                    return unsupported("a missing shared expression");
+                };
+                let outer = self.space;
+                self.space = 1 + *id;
+                let r = self.expr(&s.expr);
+                self.space = outer;
+                r
+            }
+            IrKind::Field {
+                base,
+                slot,
+                optional,
+            } => self.field(base, *slot, *optional, &ir.ty),
+            IrKind::Prop { base, prop, .. } => self.prop(base, prop, &ir.ty),
+            IrKind::Lookup { table, keys, at } => self.lookup(*table, keys, at.as_deref()),
+            IrKind::Not(x) => {
+                let (v, _) = self.expr(x)?;
+                let t = self.truth(v);
+                Ok((self.b.ins().bxor_imm_u(t, 1), K::Bool))
+            }
+            IrKind::And(a, b) | IrKind::Or(a, b) => {
+                let is_and = matches!(ir.kind, IrKind::And(..));
+                let (x, _) = self.expr(a)?;
+                let tx = self.truth(x);
+                let out = if is_and {
+                    self.branch(
+                        tx,
+                        |g| {
+                            let (y, _) = g.expr(b)?;
+                            Ok(g.truth(y))
+                        },
+                        |g| Ok(g.iconst(0)),
+                    )?
+                } else {
+                    self.branch(
+                        tx,
+                        |g| Ok(g.iconst(1)),
+                        |g| {
+                            let (y, _) = g.expr(b)?;
+                            Ok(g.truth(y))
+                        },
+                    )?
+                };
+                Ok((out, K::Bool))
+            }
+            IrKind::Coalesce(a, b) => {
+                let want = self.kind_of(&ir.ty)?;
+                let (x, kx) = self.expr(a)?;
+                let here = self.present(x, kx);
+                let out = self.branch(
+                    here,
+                    |g| g.convert(x, kx, want),
+                    |g| {
+                        let (y, ky) = g.expr(b)?;
+                        g.convert(y, ky, want)
+                    },
+                )?;
+                Ok((out, want))
+            }
+            IrKind::IsSome { value, bind } => {
+                let (v, k) = self.expr(value)?;
+                if let Some(var) = bind {
+                    self.bind(*var, v, k);
+                }
+                Ok((self.present(v, k), K::Bool))
+            }
+            IrKind::IsNone(x) => {
+                let (v, k) = self.expr(x)?;
+                let p = self.present(v, k);
+                Ok((self.b.ins().bxor_imm_u(p, 1), K::Bool))
+            }
+            IrKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let want = self.kind_of(&ir.ty)?;
+                let (c, _) = self.expr(cond)?;
+                let t = self.truth(c);
+                let out = self.branch(
+                    t,
+                    |g| {
+                        let (v, k) = g.expr(then)?;
+                        g.convert(v, k, want)
+                    },
+                    |g| {
+                        let (v, k) = g.expr(otherwise)?;
+                        g.convert(v, k, want)
+                    },
+                )?;
+                Ok((out, want))
+            }
+            IrKind::Bin(op, a, b) => self.binary(*op, a, b),
+            IrKind::InList {
+                value,
+                list,
+                negated,
+            } => {
+                let IrKind::List(items) = &list.kind else {
+                    return unsupported("`in` over a computed list");
+                };
+                let (v, k) = self.expr(value)?;
+                let here = self.present(v, k);
+                let mut found = self.iconst(0);
+                for item in items {
+                    let (w, kw) = self.expr(item)?;
+                    let eq = self.equal((v, k), (w, kw))?;
+                    found = self.b.ins().bor(found, eq);
+                }
+                let r = if *negated {
+                    self.b.ins().bxor_imm_u(found, 1)
+                } else {
+                    found
+                };
+                Ok((self.b.ins().band(r, here), K::Bool))
+            }
+            IrKind::Call { func, args } => self.call(*func, args, &ir.ty),
+            IrKind::Let { var, value, body } => {
+                let (v, k) = self.expr(value)?;
+                self.bind(*var, v, k);
+                self.expr(body)
+            }
+            other => unsupported(format!("`{}`", kind_name(other))),
+        }
+    }
+
+    /// A word of kind `from` as kind `to` (numbers widen; other kinds must agree).
+    fn convert(&mut self, v: Value, from: K, to: K) -> R<Value> {
+        match (from, to) {
+            (a, b) if a == b => Ok(v),
+            (K::Int, K::Dec(s)) => Ok(self.rescale(v, 0, s)),
+            (K::Dec(a), K::Dec(b)) if a <= b => Ok(self.rescale(v, a, b)),
+            // A narrower target than the value has (a literal with more places than the
+            // column): keep exactness by refusing.
+            _ => unsupported(format!("a {from:?} where {to:?} is expected")),
+        }
+    }
+
+    fn literal(&mut self, d: &Datum, ty: &Ty) -> R<(Value, K)> {
+        Ok(match d {
+            Datum::Absent => {
+                let k = self.kind_of(ty)?;
+                (self.absent(k), k)
+            }
+            Datum::Bool(b) => (self.iconst(*b as i64), K::Bool),
+            Datum::Int(i) if *i > UNFIT => (self.iconst(*i), K::Int),
+            Datum::Decimal(x) => {
+                let w = i64::try_from(x.mantissa()).ok().filter(|w| *w > UNFIT);
+                match w {
+                    Some(w) if x.scale() <= MAX_SCALE => (self.iconst(w), K::Dec(x.scale())),
+                    _ => return unsupported("a decimal literal this large"),
+                }
+            }
+            Datum::Date(_) => (self.iconst(batch::date_word(d)), K::Date),
+            Datum::DateTime(_) => (self.iconst(batch::datetime_word(d)), K::DateTime),
+            Datum::Text(t) => {
+                let id = self.base.intern(t);
+                (self.iconst(id as i64), K::Id)
+            }
+            _ => return unsupported("a literal of this kind"),
+        })
+    }
+
+    fn var(&mut self, v: Var) -> R<(Value, K)> {
+        if let Some((slot, k)) = self.vars.get(&(self.space, v)).copied() {
+            return Ok((self.b.use_var(slot), k));
+        }
+        match v {
+            CLAIM => Ok((self.claim, K::Level(0))),
+            LINE => match self.line_level {
+                Some(level) => Ok((self.line, K::Level(level))),
+                None => unsupported("the line outside a line rule"),
+            },
+            _ => unsupported("a variable bound by a construct not compiled"),
+        }
+    }
+
+    /// The address of column `index` of the pointer table.
+    fn column(&mut self, index: usize) -> Value {
+        let offset = i32::try_from(index * 8).unwrap_or(i32::MAX);
+        self.b.ins().load(
+            W,
+            MemFlagsData::trusted().with_readonly(),
+            self.cols,
+            offset,
+        )
+    }
+
+    fn field(&mut self, base: &Ir, slot: usize, optional: bool, ty: &Ty) -> R<(Value, K)> {
+        let (row, kb) = self.expr(base)?;
+        let (index, kind) = match kb {
+            K::Level(level) => (
+                self.shape.claim_column(level, slot),
+                self.shape.claim_kind(level, slot),
+            ),
+            K::Table(t) => (
+                self.shape.table_column(t, slot),
+                self.shape.table_kind(t, slot),
+            ),
+            _ => return unsupported("a field of a value that is not a row"),
+        };
+        let (Some(index), Some(kind)) = (index, kind) else {
+            return unsupported("a field that is not laid out");
+        };
+        let k = match kind {
+            ColumnKind::List => match (kb, ty.unwrap_optional()) {
+                (K::Level(level), Ty::List(_)) => match self.shape.list_level(level, slot) {
+                    Some(_) => return unsupported("a list field"),
+                    None => return unsupported("a list that is not laid out"),
+                },
+                _ => return unsupported("a list field"),
+            },
+            ColumnKind::None => return unsupported("a record field"),
+            _ => self.kind_of(ty)?,
+        };
+        let word = |g: &mut Self| -> R<Value> {
+            let col = g.column(index);
+            let v = match kind {
+                ColumnKind::Id => {
+                    let at = g.b.ins().ishl_imm_u(row, 2);
+                    let addr = g.b.ins().iadd(col, at);
+                    g.b.ins().uload32(MemFlagsData::trusted(), addr, 0)
+                }
+                _ => {
+                    let at = g.b.ins().ishl_imm_u(row, 3);
+                    let addr = g.b.ins().iadd(col, at);
+                    let v = g.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+                    let unfit = g.b.ins().icmp_imm_s(IntCC::Equal, v, UNFIT);
+                    let unfit = g.b.ins().uextend(W, unfit);
+                    g.bail_if(unfit);
+                    v
+                }
+            };
+            Ok(v)
+        };
+        // A row from a lookup may be absent: read only when present.
+        let out = if optional || matches!(kb, K::Table(_)) {
+            let here = self.present(row, kb);
+            self.branch(here, word, |g| Ok(g.absent(k)))?
+        } else {
+            word(self)?
+        };
+        Ok((out, k))
+    }
+
+    fn prop(&mut self, base: &Ir, prop: &Prop, ty: &Ty) -> R<(Value, K)> {
+        let (v, k) = self.expr(base)?;
+        match (prop, k) {
+            (Prop::Date, K::DateTime) => {
+                let here = self.present(v, k);
+                let day = self.b.ins().sdiv_imm_s(v, 86_400);
+                let absent = self.iconst(ABSENT);
+                Ok((self.b.ins().select(here, day, absent), K::Date))
+            }
+            (Prop::Code, _) => Ok((v, self.kind_of(ty)?)),
+            _ => unsupported(format!("the property {prop:?}")),
+        }
+    }
+
+    fn lookup(&mut self, table: u32, keys: &[Ir], at: Option<&Ir>) -> R<(Value, K)> {
+        let [key] = keys else {
+            return unsupported("a lookup with a composite key");
+        };
+        let (kv, kk) = self.expr(key)?;
+        if kk != K::Id {
+            return unsupported("a lookup by a key that is not text");
+        }
+        let day = match at {
+            Some(a) => {
+                let (d, kd) = self.expr(a)?;
+                match kd {
+                    K::Date => d,
+                    K::DateTime => {
+                        let here = self.present(d, kd);
+                        let day = self.b.ins().sdiv_imm_s(d, 86_400);
+                        let absent = self.iconst(ABSENT);
+                        self.b.ins().select(here, day, absent)
+                    }
+                    _ => return unsupported("a lookup at a value that is not a date"),
+                }
+            }
+            None => self.iconst(ABSENT),
+        };
+        let key_here = self.present(kv, K::Id);
+        let day_here = if at.is_some() {
+            self.present(day, K::Date)
+        } else {
+            self.iconst(1)
+        };
+        let both = self.b.ins().band(key_here, day_here);
+        let ctx = self.ctx;
+        let sig = self.sigs.lookup;
+        let row = self.branch(
+            both,
+            |g| {
+                let f = g.iconst(calls::lookup as *const () as usize as i64);
+                let t = g.iconst(table as i64);
+                let call = g.b.ins().call_indirect(sig, f, &[ctx, t, kv, day]);
+                let r = g.b.inst_results(call)[0];
+                let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
+                let bad = g.b.ins().uextend(W, bad);
+                g.bail_if(bad);
+                Ok(r)
+            },
+            |g| Ok(g.iconst(ABSENT)),
+        )?;
+        Ok((row, K::Table(table)))
+    }
+
+    /// 1 when both are present and equal.
+    fn equal(&mut self, a: (Value, K), b: (Value, K)) -> R<Value> {
+        let pa = self.present(a.0, a.1);
+        let pb = self.present(b.0, b.1);
+        let both = self.b.ins().band(pa, pb);
+        let eq = self.branch(
+            both,
+            |g| {
+                let (x, y, _) = g.comparable(a, b)?;
+                let e = g.b.ins().icmp(IntCC::Equal, x, y);
+                Ok(g.b.ins().uextend(W, e))
+            },
+            |g| Ok(g.iconst(0)),
+        )?;
+        Ok(eq)
+    }
+
+    /// Two present words brought to one comparable kind.
+    fn comparable(&mut self, a: (Value, K), b: (Value, K)) -> R<(Value, Value, K)> {
+        match (a.1, b.1) {
+            (K::Int | K::Dec(_), K::Int | K::Dec(_)) => self.unify(a, b),
+            (x, y) if x == y && !matches!(x, K::Level(_) | K::Table(_)) => Ok((a.0, b.0, x)),
+            (x, y) => unsupported(format!("comparing {x:?} with {y:?}")),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Ir, b: &Ir) -> R<(Value, K)> {
+        let x = self.expr(a)?;
+        let y = self.expr(b)?;
+        match op {
+            BinOp::Eq => Ok((self.equal(x, y)?, K::Bool)),
+            BinOp::Ne => {
+                let pa = self.present(x.0, x.1);
+                let pb = self.present(y.0, y.1);
+                let both = self.b.ins().band(pa, pb);
+                let eq = self.equal(x, y)?;
+                let ne = self.b.ins().bxor_imm_u(eq, 1);
+                Ok((self.b.ins().band(both, ne), K::Bool))
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                if x.1 == K::Id || y.1 == K::Id {
+                    return unsupported("ordering texts");
+                }
+                let cc = match op {
+                    BinOp::Lt => IntCC::SignedLessThan,
+                    BinOp::Le => IntCC::SignedLessThanOrEqual,
+                    BinOp::Gt => IntCC::SignedGreaterThan,
+                    _ => IntCC::SignedGreaterThanOrEqual,
+                };
+                let pa = self.present(x.0, x.1);
+                let pb = self.present(y.0, y.1);
+                let both = self.b.ins().band(pa, pb);
+                let r = self.branch(
+                    both,
+                    |g| {
+                        let (p, q, _) = g.comparable(x, y)?;
+                        let c = g.b.ins().icmp(cc, p, q);
+                        Ok(g.b.ins().uextend(W, c))
+                    },
+                    |g| Ok(g.iconst(0)),
+                )?;
+                Ok((r, K::Bool))
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul => self.arithmetic(op, x, y),
+            BinOp::Div => unsupported("division"),
+        }
+    }
+
+    fn arithmetic(&mut self, op: BinOp, x: (Value, K), y: (Value, K)) -> R<(Value, K)> {
+        let k = match (op, x.1, y.1) {
+            (BinOp::Sub, K::Date, K::Date) => K::Int,
+            (BinOp::Add | BinOp::Sub, K::Date, K::Int) => K::Date,
+            (BinOp::Add, K::Int, K::Date) => K::Date,
+            (_, K::Int, K::Int) => K::Int,
+            (BinOp::Mul, K::Int | K::Dec(_), K::Int | K::Dec(_)) => {
+                let s = |k: K| if let K::Dec(s) = k { s } else { 0 };
+                let scale = s(x.1) + s(y.1);
+                if scale > MAX_SCALE {
+                    return unsupported("a product with this many decimal places");
+                }
+                K::Dec(scale)
+            }
+            (_, K::Int | K::Dec(_), K::Int | K::Dec(_)) => {
+                let s = |k: K| if let K::Dec(s) = k { s } else { 0 };
+                K::Dec(s(x.1).max(s(y.1)))
+            }
+            (_, a, b) => return unsupported(format!("arithmetic on {a:?} and {b:?}")),
+        };
+        let pa = self.present(x.0, x.1);
+        let pb = self.present(y.0, y.1);
+        let both = self.b.ins().band(pa, pb);
+        let out = self.branch(
+            both,
+            |g| {
+                let (p, q) = match (op, x.1, y.1) {
+                    (BinOp::Mul, _, _) | (_, K::Date, _) | (_, _, K::Date) => (x.0, y.0),
+                    _ => {
+                        let (p, q, _) = g.unify(x, y)?;
+                        (p, q)
+                    }
+                };
+                let (r, of) = match op {
+                    BinOp::Add => g.b.ins().sadd_overflow(p, q),
+                    BinOp::Sub => g.b.ins().ssub_overflow(p, q),
+                    _ => g.b.ins().smul_overflow(p, q),
+                };
+                let of = g.b.ins().uextend(W, of);
+                g.bail_if(of);
+                g.guard_sentinel(r);
+                if k == K::Date {
+                    // The interpreter's calendar ends where chrono's does: beyond, it reports
+                    // an overflow; bail and let it.
+                    let lo = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, g_min_day());
+                    let hi =
+                        g.b.ins()
+                            .icmp_imm_s(IntCC::SignedGreaterThan, r, g_max_day());
+                    let out = g.b.ins().bor(lo, hi);
+                    let out = g.b.ins().uextend(W, out);
+                    g.bail_if(out);
+                }
+                Ok(r)
+            },
+            |g| Ok(g.absent(k)),
+        )?;
+        Ok((out, k))
+    }
+
+    fn call(&mut self, func: Func, args: &[Ir], ty: &Ty) -> R<(Value, K)> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.expr(a)?);
+        }
+        let want = self.kind_of(ty)?;
+        let (a, b) = match vals.as_slice() {
+            [a, b] => (*a, *b),
+            _ => return unsupported(format!("the function {func:?}")),
+        };
+        let pa = self.present(a.0, a.1);
+        let pb = self.present(b.0, b.1);
+        let both = self.b.ins().band(pa, pb);
+        let ctx = self.ctx;
+        let (two, ctx_two) = (self.sigs.two, self.sigs.ctx_two);
+        let out = match (func, a.1, b.1) {
+            (Func::DaysBetween, K::Date, K::Date) => self.branch(
+                both,
+                |g| Ok(g.b.ins().isub(b.0, a.0)),
+                |g| Ok(g.iconst(ABSENT)),
+            )?,
+            (Func::Age, K::Date, K::Date) => self.branch(
+                both,
+                |g| {
+                    let f = g.iconst(calls::age as *const () as usize as i64);
+                    let call = g.b.ins().call_indirect(two, f, &[a.0, b.0]);
+                    let r = g.b.inst_results(call)[0];
+                    let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
+                    let bad = g.b.ins().uextend(W, bad);
+                    g.bail_if(bad);
+                    Ok(r)
+                },
+                |g| Ok(g.iconst(ABSENT)),
+            )?,
+            (Func::StartsWith | Func::SortsBefore, K::Id, K::Id) => {
+                let target = match func {
+                    Func::StartsWith => calls::starts_with as *const () as usize,
+                    _ => calls::sorts_before as *const () as usize,
+                };
+                self.branch(
+                    both,
+                    |g| {
+                        let f = g.iconst(target as i64);
+                        let call = g.b.ins().call_indirect(ctx_two, f, &[ctx, a.0, b.0]);
+                        let r = g.b.inst_results(call)[0];
+                        let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
+                        let bad = g.b.ins().uextend(W, bad);
+                        g.bail_if(bad);
+                        Ok(r)
+                    },
+                    // The interpreter answers absent for an absent argument: not true.
+                    |g| Ok(g.iconst(ABSENT)),
+                )?
+            }
+            _ => return unsupported(format!("the function {func:?} on these arguments")),
+        };
+        Ok((out, want))
+    }
+}
+
+fn g_min_day() -> i64 {
+    batch::date_word(&Datum::Date(chrono::NaiveDate::MIN))
+}
+
+fn g_max_day() -> i64 {
+    batch::date_word(&Datum::Date(chrono::NaiveDate::MAX))
+}
+
+fn kind_name(kind: &IrKind) -> &'static str {
+    match kind {
+        IrKind::Rows(_) => "all rows of a table",
+        IrKind::History(_) => "history",
+        IrKind::List(_) => "a list",
+        IrKind::Neg(_) => "negation",
+        IrKind::InRange { .. } => "`in` a range",
+        IrKind::Quant { .. } => "a quantifier",
+        IrKind::Agg { .. } => "an aggregate",
+        _ => "this construct",
+    }
+}

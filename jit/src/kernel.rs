@@ -1,0 +1,326 @@
+//! A rulebook compiled to native code, and running it over a batch.
+//!
+//! Rules are grouped by what they range over (the claim rules; the line rules of each list)
+//! and each group is one native function, so a value several rules read (the catalogue row
+//! of a line) is computed once per row. The native code screens: for each claim it says
+//! which rules certainly do not fire. Those the interpreter never looks at; the others
+//! (fired, bailed, or not compiled) it evaluates, and its findings are the ones reported, so
+//! amounts and messages are the reference semantics by construction.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::ir::{types, AbiParam, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use vigil_compiler::ir::{Ir, IrKind, Program, RuleIr, SharedScope};
+use vigil_compiler::model::{Rulebook, Scope};
+use vigil_runtime::batch::{self, Batch, ColumnKind, Interner, Level};
+use vigil_runtime::claims::ClaimLayout;
+use vigil_runtime::tables::LoadedTable;
+
+use crate::calls::{Ctx, World};
+use crate::codegen::{Gen, Unsupported};
+use crate::shape::Shape;
+
+/// Why the backend could not be set up at all (no native target, a Cranelift error).
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    #[error("this machine has no native code generator: {0}")]
+    Host(String),
+    #[error("native code generation failed: {0}")]
+    Codegen(String),
+}
+
+type GroupFn = unsafe extern "C" fn(*const Ctx, i64, i64) -> i64;
+
+/// Rules that range over the same rows, compiled into one function.
+struct Group {
+    /// `None` for the claim rules; else the claim's list slot the rules range over.
+    list_slot: Option<usize>,
+    /// Program rule indexes; bit `i` of the function's mask is `rules[i]`.
+    rules: Vec<usize>,
+    func: GroupFn,
+}
+
+/// The JIT module's code stays mapped while the kernel lives.
+struct Code(#[allow(dead_code)] JITModule);
+
+// SAFETY: after `finalize_definitions` the module's code and data are immutable; the kernel
+// only calls the finalized functions, which read their arguments and never the module, so
+// sharing the module between threads (and moving it) is sound.
+unsafe impl Send for Code {}
+// SAFETY: as above: nothing mutates the module after it is finalized.
+unsafe impl Sync for Code {}
+
+/// A compiled rulebook.
+pub struct Kernel {
+    _code: Code,
+    groups: Vec<Group>,
+    shape: Shape,
+    /// Strings of the tables and the rules' literals; every batch's ids extend these.
+    base: Interner,
+    /// The tables as columns, by program table index.
+    tables: Vec<Level>,
+    /// Per program rule: `None` when compiled, else why it runs on the interpreter.
+    pub coverage: Vec<Option<String>>,
+    /// How long compiling took.
+    pub compile_time: Duration,
+}
+
+/// What the native code says of one rule on one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not compiled: the interpreter decides.
+    Interpreted,
+    /// The native code could not decide (an overflow, a value too wide): the interpreter does.
+    Bail,
+    /// Decided: for a claim rule, `[0]` if it fires; for a line rule, the fired lines.
+    Decided(Vec<usize>),
+}
+
+impl Kernel {
+    /// Compiles every rule it can of `program`; the rest stay with the interpreter.
+    pub fn compile(
+        program: &Program,
+        rulebook: &Rulebook,
+        layout: &ClaimLayout,
+        tables: &[LoadedTable],
+    ) -> Result<Kernel, JitError> {
+        let started = Instant::now();
+        let mut base = Interner::default();
+        let mut table_levels = Vec::new();
+        let mut table_shapes = Vec::new();
+        for (i, name) in program.tables.iter().enumerate() {
+            let (Some(decl), Some(loaded)) = (rulebook.tables.get(name), tables.get(i)) else {
+                continue;
+            };
+            let level = batch::table_level(decl, loaded.rows(), &mut base);
+            let kinds = decl.columns.iter().map(|c| ColumnKind::of(&c.ty)).collect();
+            table_shapes.push((level.clone(), kinds));
+            table_levels.push(level);
+        }
+        let shape = Shape::new(layout, &table_shapes);
+
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v).map_err(|e| JitError::Codegen(e.to_string()))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::Host(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let call_conv = module.target_config().default_call_conv;
+        let mut sig = module.make_signature();
+        for _ in 0..3 {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        sig.returns.push(AbiParam::new(types::I64));
+
+        // Which rules compile, each on its own (a dry run: no machine code yet).
+        let mut fctx = FunctionBuilderContext::new();
+        let mut coverage: Vec<Option<String>> = Vec::with_capacity(program.rules.len());
+        for rule in &program.rules {
+            let why = match (rule.scope, rule.list_slot) {
+                (Scope::Provider, _) => Some("provider rules run on the interpreter".into()),
+                (Scope::Line, None) => Some("a line rule without a list".into()),
+                _ => {
+                    let mut func = cranelift_codegen::ir::Function::new();
+                    func.signature = sig.clone();
+                    let level = line_level(&shape, rule);
+                    // A dry run may stop halfway: give it a context of its own.
+                    let mut dry = FunctionBuilderContext::new();
+                    let b = FunctionBuilder::new(&mut func, &mut dry);
+                    let mut g = Gen::new(b, program, &shape, &mut base, call_conv, level);
+                    let shared = shared_of(program, rule);
+                    g.group(&[rule], &shared).err().map(|Unsupported(w)| w)
+                }
+            };
+            coverage.push(why);
+        }
+
+        // One function per group of compiled rules (at most 63 rules each: the mask's bits).
+        let mut plan: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
+        for (i, rule) in program.rules.iter().enumerate() {
+            if coverage[i].is_some() {
+                continue;
+            }
+            let key = rule.list_slot.filter(|_| rule.scope == Scope::Line);
+            match plan.iter_mut().find(|(k, rs)| *k == key && rs.len() < 63) {
+                Some((_, rs)) => rs.push(i),
+                None => plan.push((key, vec![i])),
+            }
+        }
+        let mut ids = Vec::new();
+        let mut ctx = module.make_context();
+        for (n, (_, rules)) in plan.iter().enumerate() {
+            let id = module
+                .declare_function(&format!("group{n}"), Linkage::Local, &sig)
+                .map_err(|e| JitError::Codegen(e.to_string()))?;
+            ctx.func.signature = sig.clone();
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            let irs: Vec<&RuleIr> = rules.iter().map(|&i| &program.rules[i]).collect();
+            let mut shared = BTreeSet::new();
+            for r in &irs {
+                shared.extend(shared_of(program, r));
+            }
+            let shared: Vec<u32> = shared.into_iter().collect();
+            let level = irs.first().and_then(|r| line_level(&shape, r));
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut g = Gen::new(b, program, &shape, &mut base, call_conv, level);
+            g.group(&irs, &shared)
+                .map_err(|Unsupported(w)| JitError::Codegen(format!("group {n}: {w}")))?;
+            let target = module.target_config();
+            g.b.finalize(target);
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+            module.clear_context(&mut ctx);
+            ids.push(id);
+        }
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let groups = plan
+            .into_iter()
+            .zip(ids)
+            .map(|((list_slot, rules), id)| {
+                let ptr = module.get_finalized_function(id);
+                // SAFETY: the function was defined above with exactly this signature
+                // (three i64 parameters, one i64 result) in the platform's C convention.
+                let func = unsafe { std::mem::transmute::<*const u8, GroupFn>(ptr) };
+                Group {
+                    list_slot,
+                    rules,
+                    func,
+                }
+            })
+            .collect();
+        Ok(Kernel {
+            _code: Code(module),
+            groups,
+            shape,
+            base,
+            tables: table_levels,
+            coverage,
+            compile_time: started.elapsed(),
+        })
+    }
+
+    /// The strings a batch must start from (`Batch::new(layout, claims, kernel.strings())`).
+    pub fn strings(&self) -> &Interner {
+        &self.base
+    }
+
+    /// Rules compiled to native code.
+    pub fn compiled(&self) -> usize {
+        self.coverage.iter().filter(|c| c.is_none()).count()
+    }
+
+    /// Runs the native code for every claim of `batch`: per claim, per program rule.
+    pub fn verdicts(&self, batch: &Batch, tables: &[LoadedTable]) -> Vec<Vec<Verdict>> {
+        let mut out = Vec::with_capacity(batch.levels.first().map_or(0, |l| l.rows));
+        self.each_claim(batch, tables, |_, v| out.push(v));
+        out
+    }
+
+    /// Calls `each(claim_row, verdicts)` for every claim of the batch in order.
+    pub fn each_claim(
+        &self,
+        batch: &Batch,
+        tables: &[LoadedTable],
+        mut each: impl FnMut(usize, Vec<Verdict>),
+    ) {
+        let pointers = self.shape.pointers(batch, &self.tables);
+        let world = World {
+            tables,
+            strings: &batch.strings,
+        };
+        let ctx = Ctx {
+            cols: pointers.as_ptr(),
+            world: &world,
+        };
+        let claims = batch.levels.first().map_or(0, |l| l.rows);
+        let n = self.coverage.len();
+        for claim in 0..claims {
+            let mut v: Vec<Verdict> = self
+                .coverage
+                .iter()
+                .map(|c| match c {
+                    Some(_) => Verdict::Interpreted,
+                    None => Verdict::Decided(vec![]),
+                })
+                .collect();
+            debug_assert_eq!(v.len(), n);
+            for g in &self.groups {
+                let lines = match g.list_slot {
+                    None => 0..1,
+                    Some(slot) => match batch.levels.first().map(|l| l.columns.get(slot)) {
+                        Some(Some(batch::Column::List { offsets, .. })) => {
+                            match (offsets.get(claim), offsets.get(claim + 1)) {
+                                (Some(&a), Some(&b)) => a as usize..b as usize,
+                                _ => 0..0,
+                            }
+                        }
+                        _ => 0..0,
+                    },
+                };
+                let first = lines.start;
+                for line in lines {
+                    // SAFETY: `ctx` holds the addresses of `batch`'s and the kernel's columns,
+                    // alive for this loop; `claim` and `line` are rows of their levels, so every
+                    // load the native code makes is inside a column (table rows it reads come
+                    // from `lookup_row`, which answers only rows of that table).
+                    let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
+                    for (bit, &rule) in g.rules.iter().enumerate() {
+                        if mask < 0 {
+                            v[rule] = Verdict::Bail;
+                        } else if mask & (1 << bit) != 0 {
+                            if let Verdict::Decided(fired) = &mut v[rule] {
+                                fired.push(line - first);
+                            }
+                        }
+                    }
+                }
+            }
+            each(claim, v);
+        }
+    }
+}
+
+/// The element level a line rule ranges over.
+fn line_level(shape: &Shape, rule: &RuleIr) -> Option<usize> {
+    match (rule.scope, rule.list_slot) {
+        (Scope::Line, Some(slot)) => shape.list_level(0, slot),
+        _ => None,
+    }
+}
+
+/// The shared expressions a rule reads (directly), claim-scope or of its own list.
+fn shared_of(program: &Program, rule: &RuleIr) -> Vec<u32> {
+    let mut found = BTreeSet::new();
+    let mut stack: Vec<&Ir> = rule.lets.iter().map(|(_, e)| e).collect();
+    stack.push(&rule.when);
+    while let Some(ir) = stack.pop() {
+        if let IrKind::Shared(id) = ir.kind {
+            let fits = program
+                .shared
+                .get(id as usize)
+                .is_some_and(|s| match s.scope {
+                    SharedScope::Claim => true,
+                    SharedScope::Line(slot) => rule.list_slot == Some(slot),
+                });
+            if fits {
+                found.insert(id);
+            }
+        }
+        stack.extend(ir.children());
+    }
+    found.into_iter().collect()
+}

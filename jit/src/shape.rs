@@ -1,0 +1,129 @@
+//! Where native code finds a column: the pointer table's layout, fixed at compile time from
+//! the claim schema and the tables, filled per batch with that batch's column addresses.
+//!
+//! The table is every column of every claim level (levels as `Batch::new` numbers them, by
+//! slot), then every column of every table (by program table index, then slot).
+
+use std::sync::Arc;
+
+use vigil_compiler::value::Record;
+use vigil_runtime::batch::{Batch, Column, ColumnKind, Interner, Level};
+use vigil_runtime::claims::ClaimLayout;
+
+/// The pointer table's layout.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Per claim level: its first index, and its columns' kinds.
+    levels: Vec<(usize, Vec<ColumnKind>)>,
+    /// Per claim level and list slot, the element level.
+    lists: Vec<Vec<Option<usize>>>,
+    /// Per table: its first index, and its columns' kinds.
+    tables: Vec<(usize, Vec<ColumnKind>)>,
+    len: usize,
+}
+
+fn kind(c: &Column, declared: ColumnKind) -> ColumnKind {
+    match c {
+        Column::None => ColumnKind::None,
+        Column::List { .. } => ColumnKind::List,
+        _ => declared,
+    }
+}
+
+impl Shape {
+    /// The layout for claims of `layout` and the given table levels.
+    pub fn new(layout: &ClaimLayout, tables: &[(Level, Vec<ColumnKind>)]) -> Shape {
+        // An empty batch has every level a full one has: the layout decides them, not the data.
+        let empty = Batch::new(layout, &[] as &[Arc<Record>], &Interner::default());
+        let mut len = 0;
+        let mut levels = Vec::new();
+        let mut lists = Vec::new();
+        for level in &empty.levels {
+            let record = layout
+                .record(&level.record)
+                .map(|r| r.fields().to_vec())
+                .unwrap_or_default();
+            let kinds: Vec<ColumnKind> = level
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(slot, c)| {
+                    let declared = record
+                        .get(slot)
+                        .map(|f| ColumnKind::of(f.ty()))
+                        .unwrap_or(ColumnKind::None);
+                    kind(c, declared)
+                })
+                .collect();
+            lists.push(
+                level
+                    .columns
+                    .iter()
+                    .map(|c| match c {
+                        Column::List { level, .. } => Some(*level),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+            levels.push((len, kinds));
+            len += level.columns.len();
+        }
+        let mut table_starts = Vec::new();
+        for (level, kinds) in tables {
+            let kinds: Vec<ColumnKind> = level
+                .columns
+                .iter()
+                .zip(kinds)
+                .map(|(c, k)| kind(c, *k))
+                .collect();
+            table_starts.push((len, kinds));
+            len += level.columns.len();
+        }
+        Shape {
+            levels,
+            lists,
+            tables: table_starts,
+            len,
+        }
+    }
+
+    /// The pointer-table index of a claim-level column.
+    pub fn claim_column(&self, level: usize, slot: usize) -> Option<usize> {
+        let (start, kinds) = self.levels.get(level)?;
+        (slot < kinds.len()).then_some(start + slot)
+    }
+
+    /// How a claim-level column is stored.
+    pub fn claim_kind(&self, level: usize, slot: usize) -> Option<ColumnKind> {
+        self.levels.get(level)?.1.get(slot).copied()
+    }
+
+    /// The pointer-table index of a table column.
+    pub fn table_column(&self, table: u32, slot: usize) -> Option<usize> {
+        let (start, kinds) = self.tables.get(table as usize)?;
+        (slot < kinds.len()).then_some(start + slot)
+    }
+
+    /// How a table column is stored.
+    pub fn table_kind(&self, table: u32, slot: usize) -> Option<ColumnKind> {
+        self.tables.get(table as usize)?.1.get(slot).copied()
+    }
+
+    /// The element level of list field `slot` of claim level `level`.
+    pub fn list_level(&self, level: usize, slot: usize) -> Option<usize> {
+        *self.lists.get(level)?.get(slot)?
+    }
+
+    /// The pointer table for one batch (and the kernel's table levels). Its addresses are
+    /// valid while `batch` and `tables` are alive and unchanged.
+    pub fn pointers(&self, batch: &Batch, tables: &[Level]) -> Vec<*const u8> {
+        let mut out = Vec::with_capacity(self.len);
+        for level in &batch.levels {
+            out.extend(level.columns.iter().map(Column::base));
+        }
+        for t in tables {
+            out.extend(t.columns.iter().map(Column::base));
+        }
+        out
+    }
+}
