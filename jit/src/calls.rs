@@ -63,6 +63,27 @@ pub unsafe extern "C" fn lookup(ctx: *const Ctx, table: i64, key: i64, day: i64)
     })
 }
 
+/// `table[key1, key2 at day]`, as [`lookup`] for a two-column key.
+///
+/// # Safety
+/// As [`lookup`].
+pub unsafe extern "C" fn lookup2(ctx: *const Ctx, table: i64, k1: i64, k2: i64, day: i64) -> i64 {
+    guarded(|| {
+        // SAFETY: as in `lookup`.
+        let world = unsafe { (*ctx).world };
+        let t = world.tables.get(usize::try_from(table).ok()?)?;
+        let k1 = world.strings.resolve(u32::try_from(k1).ok()?)?;
+        let k2 = world.strings.resolve(u32::try_from(k2).ok()?)?;
+        let at = if day == ABSENT {
+            None
+        } else {
+            Some(day_to_date(day)?)
+        };
+        let key = [Value::Text(k1.clone()), Value::Text(k2.clone())];
+        Some(t.lookup_row(&key, at).map(|r| r as i64).unwrap_or(ABSENT))
+    })
+}
+
 /// Whole years from `birth` to `at` (both day numbers, both present).
 pub extern "C" fn age(birth: i64, at: i64) -> i64 {
     guarded(|| Some(interp::age(day_to_date(birth)?, day_to_date(at)?)))

@@ -16,7 +16,9 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature};
 use cranelift_codegen::ir::{Type, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use vigil_compiler::ir::{BinOp, Func, Ir, IrKind, Program, Prop, RuleIr, Var, CLAIM, LINE};
+use vigil_compiler::ir::{
+    AggKind, BinOp, Func, Ir, IrKind, Program, Prop, RuleIr, Var, CLAIM, LINE,
+};
 use vigil_compiler::types::Ty;
 use vigil_compiler::value::Value as Datum;
 use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
@@ -59,6 +61,7 @@ pub(crate) enum K {
 /// The signatures of the calls, imported once per function.
 struct Sigs {
     lookup: SigRef,
+    lookup2: SigRef,
     two: SigRef,
     ctx_two: SigRef,
 }
@@ -113,6 +116,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let bail = b.create_block();
         let sigs = Sigs {
             lookup: b.import_signature(sig(call_conv, 4)),
+            lookup2: b.import_signature(sig(call_conv, 5)),
             two: b.import_signature(sig(call_conv, 2)),
             ctx_two: b.import_signature(sig(call_conv, 3)),
         };
@@ -415,8 +419,20 @@ impl<'a, 'f> Gen<'a, 'f> {
                 list,
                 negated,
             } => {
-                let IrKind::List(items) = &list.kind else {
-                    return unsupported("`in` over a computed list");
+                let literal_items: Vec<Ir>;
+                let items: &[Ir] = match &list.kind {
+                    IrKind::List(items) => items,
+                    IrKind::Lit(Datum::List(values)) => {
+                        let Ty::List(element) = list.ty.unwrap_optional() else {
+                            return unsupported("`in` over a value that is not a list");
+                        };
+                        literal_items = values
+                            .iter()
+                            .map(|v| Ir::lit(v.clone(), (**element).clone(), list.span))
+                            .collect();
+                        &literal_items
+                    }
+                    _ => return unsupported("`in` over a computed list"),
                 };
                 let (v, k) = self.expr(value)?;
                 let here = self.present(v, k);
@@ -434,6 +450,27 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok((self.b.ins().band(r, here), K::Bool))
             }
             IrKind::Call { func, args } => self.call(*func, args, &ir.ty),
+            IrKind::Quant {
+                all,
+                var,
+                source,
+                body,
+            } => self.quant(*all, *var, source, body),
+            IrKind::Agg {
+                kind,
+                var,
+                source,
+                filter,
+                value,
+                by: None,
+            } => self.aggregate(
+                *kind,
+                *var,
+                source,
+                filter.as_deref(),
+                value.as_deref(),
+                &ir.ty,
+            ),
             IrKind::Let { var, value, body } => {
                 let (v, k) = self.expr(value)?;
                 self.bind(*var, v, k);
@@ -571,19 +608,38 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let absent = self.iconst(ABSENT);
                 Ok((self.b.ins().select(here, day, absent), K::Date))
             }
+            (Prop::Hour | Prop::Minute, K::DateTime) => {
+                let here = self.present(v, k);
+                let secs = self.b.ins().srem_imm_s(v, 86_400);
+                let unit = if *prop == Prop::Hour { 3_600 } else { 60 };
+                let n = self.b.ins().sdiv_imm_s(secs, unit);
+                let n = if *prop == Prop::Minute {
+                    self.b.ins().srem_imm_s(n, 60)
+                } else {
+                    n
+                };
+                let absent = self.iconst(ABSENT);
+                Ok((self.b.ins().select(here, n, absent), K::Int))
+            }
             (Prop::Code, _) => Ok((v, self.kind_of(ty)?)),
             _ => unsupported(format!("the property {prop:?}")),
         }
     }
 
     fn lookup(&mut self, table: u32, keys: &[Ir], at: Option<&Ir>) -> R<(Value, K)> {
-        let [key] = keys else {
-            return unsupported("a lookup with a composite key");
-        };
-        let (kv, kk) = self.expr(key)?;
-        if kk != K::Id {
-            return unsupported("a lookup by a key that is not text");
+        let mut key_words = Vec::with_capacity(2);
+        for key in keys {
+            let (kv, kk) = self.expr(key)?;
+            if kk != K::Id {
+                return unsupported("a lookup by a key that is not text");
+            }
+            key_words.push(kv);
         }
+        let (kv, kv2) = match key_words.as_slice() {
+            [a] => (*a, None),
+            [a, b] => (*a, Some(*b)),
+            _ => return unsupported("a lookup with more than two key columns"),
+        };
         let day = match at {
             Some(a) => {
                 let (d, kd) = self.expr(a)?;
@@ -600,7 +656,11 @@ impl<'a, 'f> Gen<'a, 'f> {
             }
             None => self.iconst(ABSENT),
         };
-        let key_here = self.present(kv, K::Id);
+        let mut key_here = self.present(kv, K::Id);
+        if let Some(k2) = kv2 {
+            let p2 = self.present(k2, K::Id);
+            key_here = self.b.ins().band(key_here, p2);
+        }
         let day_here = if at.is_some() {
             self.present(day, K::Date)
         } else {
@@ -608,13 +668,21 @@ impl<'a, 'f> Gen<'a, 'f> {
         };
         let both = self.b.ins().band(key_here, day_here);
         let ctx = self.ctx;
-        let sig = self.sigs.lookup;
+        let (sig, sig2) = (self.sigs.lookup, self.sigs.lookup2);
         let row = self.branch(
             both,
             |g| {
-                let f = g.iconst(calls::lookup as *const () as usize as i64);
                 let t = g.iconst(table as i64);
-                let call = g.b.ins().call_indirect(sig, f, &[ctx, t, kv, day]);
+                let call = match kv2 {
+                    None => {
+                        let f = g.iconst(calls::lookup as *const () as usize as i64);
+                        g.b.ins().call_indirect(sig, f, &[ctx, t, kv, day])
+                    }
+                    Some(k2) => {
+                        let f = g.iconst(calls::lookup2 as *const () as usize as i64);
+                        g.b.ins().call_indirect(sig2, f, &[ctx, t, kv, k2, day])
+                    }
+                };
                 let r = g.b.inst_results(call)[0];
                 let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
                 let bad = g.b.ins().uextend(W, bad);
@@ -751,6 +819,245 @@ impl<'a, 'f> Gen<'a, 'f> {
             |g| Ok(g.absent(k)),
         )?;
         Ok((out, k))
+    }
+
+    /// The rows a quantifier or aggregate ranges over: `(first, end, kind of a row)`.
+    fn rows_of(&mut self, source: &Ir) -> R<(Value, Value, K)> {
+        match &source.kind {
+            IrKind::Field {
+                base,
+                slot,
+                optional: false,
+            } => {
+                let (row, kb) = self.expr(base)?;
+                let K::Level(level) = kb else {
+                    return unsupported("a list that is not a claim's");
+                };
+                let (Some(element), Some(index)) = (
+                    self.shape.list_level(level, *slot),
+                    self.shape.claim_column(level, *slot),
+                ) else {
+                    return unsupported("a list that is not laid out");
+                };
+                let col = self.column(index);
+                let at = self.b.ins().ishl_imm_u(row, 2);
+                let addr = self.b.ins().iadd(col, at);
+                let first = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+                let end = self.b.ins().uload32(MemFlagsData::trusted(), addr, 4);
+                Ok((first, end, K::Level(element)))
+            }
+            IrKind::Rows(t) => {
+                let Some(rows) = self.shape.table_rows(*t) else {
+                    return unsupported("rows of a table not laid out");
+                };
+                let first = self.iconst(0);
+                let end = self.iconst(rows as i64);
+                Ok((first, end, K::Table(*t)))
+            }
+            _ => unsupported("a quantifier over a list that is not a claim's list or a table"),
+        }
+    }
+
+    /// A loop over `first..end`, binding each row to `var`; `body` runs per row and says
+    /// (0/1 word) whether to stop early.
+    fn each_row(
+        &mut self,
+        (first, end, k): (Value, Value, K),
+        var: Var,
+        mut body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        let i = self.b.declare_var(W);
+        self.b.def_var(i, first);
+        let (header, step, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let at = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, at, end);
+        let body_block = self.b.create_block();
+        self.b.ins().brif(more, body_block, &[], exit, &[]);
+        self.b.switch_to_block(body_block);
+        self.bind(var, at, k);
+        let stop = body(self)?;
+        self.b.ins().brif(stop, exit, &[], step, &[]);
+        self.b.switch_to_block(step);
+        let next = self.b.ins().iadd_imm_s(at, 1);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    fn quant(&mut self, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
+        let rows = self.rows_of(source)?;
+        let result = self.b.declare_var(W);
+        let start = self.iconst(all as i64);
+        self.b.def_var(result, start);
+        self.each_row(rows, var, |g| {
+            let (v, _) = g.expr(body)?;
+            let holds = g.truth(v);
+            // `all` stops at the first row that does not hold, `exists` at the first that does.
+            let stop = if all {
+                g.b.ins().bxor_imm_u(holds, 1)
+            } else {
+                holds
+            };
+            let now = g.b.use_var(result);
+            let flipped = g.b.ins().bxor_imm_u(now, 1);
+            let r = g.b.ins().select(stop, flipped, now);
+            g.b.def_var(result, r);
+            Ok(stop)
+        })?;
+        Ok((self.b.use_var(result), K::Bool))
+    }
+
+    fn aggregate(
+        &mut self,
+        kind: AggKind,
+        var: Var,
+        source: &Ir,
+        filter: Option<&Ir>,
+        value: Option<&Ir>,
+        ty: &Ty,
+    ) -> R<(Value, K)> {
+        let rows = self.rows_of(source)?;
+        let row_kind = rows.2;
+        // The kind of what is aggregated: the value, or the row itself.
+        let out_kind = match (kind, value) {
+            (AggKind::Count, _) => K::Int,
+            (AggKind::Sum | AggKind::Min | AggKind::Max, None) => {
+                return unsupported("an aggregate of rows without a value")
+            }
+            (AggKind::First | AggKind::Last, None) => row_kind,
+            (AggKind::Distinct | AggKind::Groups, _) => {
+                return unsupported("an aggregate that makes a list")
+            }
+            // Decimal sums and extremes carry the value's own scale, found below.
+            (_, Some(_)) => self.kind_of(ty)?,
+        };
+        let acc = self.b.declare_var(W);
+        let init = match kind {
+            // A sum over no rows is 0, as is a count.
+            AggKind::Count | AggKind::Sum => self.iconst(0),
+            _ => self.absent(out_kind),
+        };
+        self.b.def_var(acc, init);
+        let mut value_kind: Option<K> = None;
+        let int_sum = *ty.unwrap_optional() == Ty::Int;
+        self.each_row(rows, var, |g| {
+            let pass = match filter {
+                Some(f) => {
+                    let (v, _) = g.expr(f)?;
+                    g.truth(v)
+                }
+                None => g.iconst(1),
+            };
+            let (yes, done) = (g.b.create_block(), g.b.create_block());
+            let stop_var = g.b.declare_var(W);
+            let zero = g.iconst(0);
+            g.b.def_var(stop_var, zero);
+            g.b.ins().brif(pass, yes, &[], done, &[]);
+            g.b.switch_to_block(yes);
+            let current = g.b.use_var(acc);
+            match kind {
+                AggKind::Count => {
+                    let n = g.b.ins().iadd_imm_s(current, 1);
+                    g.b.def_var(acc, n);
+                }
+                AggKind::First | AggKind::Last => {
+                    let v = match value {
+                        Some(e) => {
+                            let (v, k) = g.expr(e)?;
+                            if k != out_kind {
+                                return unsupported("a first/last value of another kind");
+                            }
+                            v
+                        }
+                        None => g.var(var)?.0,
+                    };
+                    g.b.def_var(acc, v);
+                    if kind == AggKind::First {
+                        let one = g.iconst(1);
+                        g.b.def_var(stop_var, one);
+                    }
+                }
+                AggKind::Sum | AggKind::Min | AggKind::Max => {
+                    let Some(e) = value else {
+                        return unsupported("an aggregate without a value");
+                    };
+                    let (v, k) = g.expr(e)?;
+                    match value_kind {
+                        None => value_kind = Some(k),
+                        Some(seen) if seen == k => {}
+                        Some(_) => return unsupported("an aggregate over mixed kinds"),
+                    }
+                    if kind == AggKind::Sum
+                        && (int_sum && k != K::Int || !matches!(k, K::Int | K::Dec(_)))
+                    {
+                        return unsupported("a sum of this kind");
+                    }
+                    let here = g.present(v, k);
+                    let had = g.present(current, k);
+                    let next = match kind {
+                        AggKind::Sum => {
+                            // An absent value adds nothing; the sum starts at zero.
+                            let zero = g.iconst(0);
+                            let base = g.b.ins().select(had, current, zero);
+                            let add = g.b.ins().select(here, v, zero);
+                            let (r, of) = g.b.ins().sadd_overflow(base, add);
+                            let of = g.b.ins().uextend(W, of);
+                            g.bail_if(of);
+                            g.guard_sentinel(r);
+                            r
+                        }
+                        _ => {
+                            if !matches!(k, K::Int | K::Dec(_) | K::Date | K::DateTime) {
+                                return unsupported("min/max of this kind");
+                            }
+                            let cc = if kind == AggKind::Min {
+                                IntCC::SignedLessThan
+                            } else {
+                                IntCC::SignedGreaterThan
+                            };
+                            // The first present value, then only a strictly better one.
+                            let better = g.b.ins().icmp(cc, v, current);
+                            let better = g.b.ins().uextend(W, better);
+                            let first = g.b.ins().bxor_imm_u(had, 1);
+                            let take = g.b.ins().bor(better, first);
+                            let take = g.b.ins().band(take, here);
+                            g.b.ins().select(take, v, current)
+                        }
+                    };
+                    g.b.def_var(acc, next);
+                }
+                AggKind::Distinct | AggKind::Groups => {
+                    return unsupported("an aggregate that makes a list")
+                }
+            }
+            g.b.ins().jump(done, &[]);
+            g.b.switch_to_block(done);
+            Ok(g.b.use_var(stop_var))
+        })?;
+        let result = self.b.use_var(acc);
+        let k = match (kind, value_kind) {
+            (AggKind::Sum, Some(K::Dec(s))) => K::Dec(s),
+            (AggKind::Sum, _) if int_sum => K::Int,
+            (AggKind::Sum, Some(k)) => k,
+            (AggKind::Sum, None) => K::Int,
+            (AggKind::Min | AggKind::Max, Some(k)) => k,
+            _ => out_kind,
+        };
+        if kind == AggKind::Sum && !int_sum {
+            // A decimal sum over no rows is 0, not absent.
+            let here = self.present(result, k);
+            let zero = self.iconst(0);
+            let r = self.b.ins().select(here, result, zero);
+            return Ok((r, if let K::Int = k { K::Dec(0) } else { k }));
+        }
+        Ok((result, k))
     }
 
     fn call(&mut self, func: Func, args: &[Ir], ty: &Ty) -> R<(Value, K)> {

@@ -19,6 +19,8 @@ pub struct Shape {
     lists: Vec<Vec<Option<usize>>>,
     /// Per table: its first index, and its columns' kinds.
     tables: Vec<(usize, Vec<ColumnKind>)>,
+    /// Per table: its rows.
+    table_rows: Vec<usize>,
     len: usize,
 }
 
@@ -69,6 +71,7 @@ impl Shape {
             len += level.columns.len();
         }
         let mut table_starts = Vec::new();
+        let table_rows = tables.iter().map(|(l, _)| l.rows).collect();
         for (level, kinds) in tables {
             let kinds: Vec<ColumnKind> = level
                 .columns
@@ -83,6 +86,7 @@ impl Shape {
             levels,
             lists,
             tables: table_starts,
+            table_rows,
             len,
         }
     }
@@ -107,6 +111,11 @@ impl Shape {
     /// How a table column is stored.
     pub fn table_kind(&self, table: u32, slot: usize) -> Option<ColumnKind> {
         self.tables.get(table as usize)?.1.get(slot).copied()
+    }
+
+    /// How many rows a table has.
+    pub fn table_rows(&self, table: u32) -> Option<usize> {
+        self.table_rows.get(table as usize).copied()
     }
 
     /// The element level of list field `slot` of claim level `level`.
