@@ -237,6 +237,34 @@ impl Kernel {
         tables: &[LoadedTable],
         mut each: impl FnMut(usize, Vec<Verdict>),
     ) {
+        let mut v: Vec<Verdict> = Vec::new();
+        self.walk(batch, tables, |claim, event| match event {
+            Event::Start => {
+                v = self
+                    .coverage
+                    .iter()
+                    .map(|c| match c {
+                        Some(_) => Verdict::Interpreted,
+                        None => Verdict::Decided(vec![]),
+                    })
+                    .collect();
+            }
+            Event::Fired(rule, line) => {
+                if let Some(Verdict::Decided(fired)) = v.get_mut(rule) {
+                    fired.push(line);
+                }
+            }
+            Event::Bail(rule) => {
+                if let Some(slot) = v.get_mut(rule) {
+                    *slot = Verdict::Bail;
+                }
+            }
+            Event::End => each(claim, std::mem::take(&mut v)),
+        });
+    }
+
+    /// Runs the native groups over every claim and line of `batch`, reporting as it goes.
+    fn walk(&self, batch: &Batch, tables: &[LoadedTable], mut report: impl FnMut(usize, Event)) {
         let pointers = self.shape.pointers(batch, &self.tables);
         let world = World {
             tables,
@@ -246,23 +274,16 @@ impl Kernel {
             cols: pointers.as_ptr(),
             world: &world,
         };
-        let claims = batch.levels.first().map_or(0, |l| l.rows);
-        let n = self.coverage.len();
-        for claim in 0..claims {
-            let mut v: Vec<Verdict> = self
-                .coverage
-                .iter()
-                .map(|c| match c {
-                    Some(_) => Verdict::Interpreted,
-                    None => Verdict::Decided(vec![]),
-                })
-                .collect();
-            debug_assert_eq!(v.len(), n);
+        let Some(claims) = batch.levels.first() else {
+            return;
+        };
+        for claim in 0..claims.rows {
+            report(claim, Event::Start);
             for g in &self.groups {
                 let lines = match g.list_slot {
                     None => 0..1,
-                    Some(slot) => match batch.levels.first().map(|l| l.columns.get(slot)) {
-                        Some(Some(batch::Column::List { offsets, .. })) => {
+                    Some(slot) => match claims.columns.get(slot) {
+                        Some(batch::Column::List { offsets, .. }) => {
                             match (offsets.get(claim), offsets.get(claim + 1)) {
                                 (Some(&a), Some(&b)) => a as usize..b as usize,
                                 _ => 0..0,
@@ -278,19 +299,61 @@ impl Kernel {
                     // load the native code makes is inside a column (table rows it reads come
                     // from `lookup_row`, which answers only rows of that table).
                     let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
-                    for (bit, &rule) in g.rules.iter().enumerate() {
-                        if mask < 0 {
-                            v[rule] = Verdict::Bail;
-                        } else if mask & (1 << bit) != 0 {
-                            if let Verdict::Decided(fired) = &mut v[rule] {
-                                fired.push(line - first);
-                            }
+                    if mask < 0 {
+                        for &rule in &g.rules {
+                            report(claim, Event::Bail(rule));
+                        }
+                        // The interpreter decides these rules on this claim: no need to go on.
+                        break;
+                    }
+                    let mut bits = mask;
+                    while bits != 0 {
+                        let bit = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if let Some(&rule) = g.rules.get(bit) {
+                            report(claim, Event::Fired(rule, line - first));
                         }
                     }
                 }
             }
-            each(claim, v);
+            report(claim, Event::End);
         }
+    }
+}
+
+/// What the walk over a batch reports.
+enum Event {
+    Start,
+    /// Rule (program index) fired on a line (index within the claim's list; 0 for a claim rule).
+    Fired(usize, usize),
+    Bail(usize),
+    End,
+}
+
+impl vigil_runtime::screen::Screen for Kernel {
+    fn strings(&self) -> &Interner {
+        &self.base
+    }
+
+    fn screen(&self, batch: &Batch, tables: &[LoadedTable], each: &mut dyn FnMut(usize, &[bool])) {
+        let mut needs: Vec<bool> = self.coverage.iter().map(Option::is_some).collect();
+        self.walk(batch, tables, |claim, event| match event {
+            Event::Start => {
+                for (n, c) in needs.iter_mut().zip(&self.coverage) {
+                    *n = c.is_some();
+                }
+            }
+            Event::Fired(rule, _) | Event::Bail(rule) => {
+                if let Some(n) = needs.get_mut(rule) {
+                    *n = true;
+                }
+            }
+            Event::End => each(claim, &needs),
+        });
+    }
+
+    fn native_rules(&self) -> usize {
+        self.compiled()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod findings;
 pub mod overlap;
 pub mod scalars;
+pub mod screen;
 pub mod tables;
 /// The value model is the compiler's (the interpreter computes with it); re-exported here for
 /// the readers and for services that link the runtime.
