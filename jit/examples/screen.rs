@@ -71,7 +71,7 @@ fn main() {
 
     let t = Instant::now();
     let mut jit_hits = 0usize;
-    kernel.each_claim(&batch, &tables, |_, v| {
+    kernel.each_claim(&batch, |_, v| {
         for &i in &native {
             if let Verdict::Decided(lines) = &v[i] {
                 jit_hits += lines.len();

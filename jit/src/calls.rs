@@ -5,11 +5,13 @@
 //! unwind into native code (that would abort the process): each body runs under
 //! `catch_unwind` and a panic becomes [`BAIL`], which hands the claim to the interpreter.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use vigil_compiler::interp;
 use vigil_compiler::value::Value;
-use vigil_runtime::batch::{day_to_date, Interner, ABSENT, UNFIT};
+use vigil_runtime::batch::{self, day_to_date, Interner, ABSENT, UNFIT};
 use vigil_runtime::tables::LoadedTable;
 
 /// The answer that sends a claim back to the interpreter.
@@ -28,8 +30,89 @@ pub struct Ctx<'r> {
 pub struct World<'r> {
     /// By program table index.
     pub tables: &'r [LoadedTable],
+    /// By program table index: the same index keyed by interned ids, where the keys are text.
+    pub by_id: &'r [Option<IdIndex>],
     /// The batch's strings (which extend the kernel's base strings).
     pub strings: &'r Interner,
+}
+
+/// A table's key index by interned ids (one or two text key columns): the periods of each
+/// key as day numbers, sorted and disjoint, exactly as `LoadedTable::index_entries` gives them.
+#[derive(Debug, Clone)]
+pub struct IdIndex {
+    validity: bool,
+    keys: HashMap<u64, Vec<(i64, i64, i64)>, BuildHasherDefault<IdHasher>>,
+}
+
+/// Ids are small dense integers: a multiplicative hash spreads them well enough.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+fn pack(k1: u32, k2: u32) -> u64 {
+    (u64::from(k1) << 32) | u64::from(k2)
+}
+
+impl IdIndex {
+    /// The index of `table` by the ids of `strings` (which must hold every key string), or
+    /// None when a key column is not text.
+    pub fn new(table: &LoadedTable, strings: &Interner) -> Option<IdIndex> {
+        let mut keys: HashMap<u64, Vec<(i64, i64, i64)>, BuildHasherDefault<IdHasher>> =
+            HashMap::default();
+        for (key, periods) in table.index_entries() {
+            let id = |v: &Value| match v {
+                Value::Text(t) => strings.get(t),
+                _ => None,
+            };
+            let packed = match key {
+                [a] => pack(id(a)?, 0),
+                [a, b] => pack(id(a)?, id(b)?),
+                _ => return None,
+            };
+            let day = |d: chrono::NaiveDate| batch::date_word(&Value::Date(d));
+            let periods = periods
+                .into_iter()
+                .map(|(s, e, r)| (day(s), day(e), r as i64))
+                .collect();
+            keys.insert(packed, periods);
+        }
+        Some(IdIndex {
+            validity: table.has_validity(),
+            keys,
+        })
+    }
+
+    /// The row for key ids `k1` (and `k2`; 0 for a one-column key) valid on `day`, or ABSENT:
+    /// what `LoadedTable::lookup_row` answers for the same strings and date.
+    pub fn find(&self, k1: u32, k2: u32, day: i64) -> i64 {
+        let Some(periods) = self.keys.get(&pack(k1, k2)) else {
+            return ABSENT;
+        };
+        if !self.validity {
+            return periods.first().map_or(ABSENT, |p| p.2);
+        }
+        if day == ABSENT {
+            return ABSENT;
+        }
+        let after = periods.partition_point(|p| p.0 <= day);
+        match after.checked_sub(1).and_then(|i| periods.get(i)) {
+            Some(p) if day <= p.1 => p.2,
+            _ => ABSENT,
+        }
+    }
 }
 
 fn guarded(f: impl FnOnce() -> Option<i64>) -> i64 {
@@ -48,8 +131,13 @@ pub unsafe extern "C" fn lookup(ctx: *const Ctx, table: i64, key: i64, day: i64)
         // SAFETY: the caller (native code compiled by this crate) passes the `Ctx` pointer it
         // was called with, which the kernel keeps alive for the whole call.
         let world = unsafe { (*ctx).world };
-        let t = world.tables.get(usize::try_from(table).ok()?)?;
-        let key = world.strings.resolve(u32::try_from(key).ok()?)?;
+        let table = usize::try_from(table).ok()?;
+        let key = u32::try_from(key).ok()?;
+        if let Some(Some(index)) = world.by_id.get(table) {
+            return Some(index.find(key, 0, day));
+        }
+        let t = world.tables.get(table)?;
+        let key = world.strings.resolve(key)?;
         let at = if day == ABSENT {
             None
         } else {
@@ -71,9 +159,14 @@ pub unsafe extern "C" fn lookup2(ctx: *const Ctx, table: i64, k1: i64, k2: i64, 
     guarded(|| {
         // SAFETY: as in `lookup`.
         let world = unsafe { (*ctx).world };
-        let t = world.tables.get(usize::try_from(table).ok()?)?;
-        let k1 = world.strings.resolve(u32::try_from(k1).ok()?)?;
-        let k2 = world.strings.resolve(u32::try_from(k2).ok()?)?;
+        let table = usize::try_from(table).ok()?;
+        let (k1, k2) = (u32::try_from(k1).ok()?, u32::try_from(k2).ok()?);
+        if let Some(Some(index)) = world.by_id.get(table) {
+            return Some(index.find(k1, k2, day));
+        }
+        let t = world.tables.get(table)?;
+        let k1 = world.strings.resolve(k1)?;
+        let k2 = world.strings.resolve(k2)?;
         let at = if day == ABSENT {
             None
         } else {

@@ -589,8 +589,11 @@ impl<'a, 'f> Gen<'a, 'f> {
             };
             Ok(v)
         };
-        // A row from a lookup may be absent: read only when present.
-        let out = if optional || matches!(kb, K::Table(_)) {
+        // Only the claim and the line under review are rows for certain; a row from a
+        // lookup, `first` or `last` may be absent (the checker makes rules test it first, and
+        // native code checks again so that no row index it was not given is ever read).
+        let certain = matches!(base.kind, IrKind::Var(v) if (v == CLAIM || v == LINE) && !self.vars.contains_key(&(self.space, v)));
+        let out = if optional || !certain {
             let here = self.present(row, kb);
             self.branch(here, word, |g| Ok(g.absent(k)))?
         } else {

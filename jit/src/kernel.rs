@@ -21,7 +21,7 @@ use vigil_runtime::batch::{self, Batch, ColumnKind, Interner, Level};
 use vigil_runtime::claims::ClaimLayout;
 use vigil_runtime::tables::LoadedTable;
 
-use crate::calls::{Ctx, World};
+use crate::calls::{Ctx, IdIndex, World};
 use crate::codegen::{Gen, Unsupported};
 use crate::shape::Shape;
 
@@ -64,6 +64,11 @@ pub struct Kernel {
     base: Interner,
     /// The tables as columns, by program table index.
     tables: Vec<Level>,
+    /// The same tables as loaded: lookups answer row indexes into exactly these, so native
+    /// code only ever reads rows that its own table columns hold.
+    loaded: Vec<LoadedTable>,
+    /// Their key indexes by interned id.
+    by_id: Vec<Option<IdIndex>>,
     /// Per program rule: `None` when compiled, else why it runs on the interpreter.
     pub coverage: Vec<Option<String>>,
     /// How long compiling took.
@@ -202,12 +207,15 @@ impl Kernel {
                 }
             })
             .collect();
+        let by_id = tables.iter().map(|t| IdIndex::new(t, &base)).collect();
         Ok(Kernel {
             _code: Code(module),
+            by_id,
             groups,
             shape,
             base,
             tables: table_levels,
+            loaded: tables.to_vec(),
             coverage,
             compile_time: started.elapsed(),
         })
@@ -224,21 +232,16 @@ impl Kernel {
     }
 
     /// Runs the native code for every claim of `batch`: per claim, per program rule.
-    pub fn verdicts(&self, batch: &Batch, tables: &[LoadedTable]) -> Vec<Vec<Verdict>> {
+    pub fn verdicts(&self, batch: &Batch) -> Vec<Vec<Verdict>> {
         let mut out = Vec::with_capacity(batch.levels.first().map_or(0, |l| l.rows));
-        self.each_claim(batch, tables, |_, v| out.push(v));
+        self.each_claim(batch, |_, v| out.push(v));
         out
     }
 
     /// Calls `each(claim_row, verdicts)` for every claim of the batch in order.
-    pub fn each_claim(
-        &self,
-        batch: &Batch,
-        tables: &[LoadedTable],
-        mut each: impl FnMut(usize, Vec<Verdict>),
-    ) {
+    pub fn each_claim(&self, batch: &Batch, mut each: impl FnMut(usize, Vec<Verdict>)) {
         let mut v: Vec<Verdict> = Vec::new();
-        self.walk(batch, tables, |claim, event| match event {
+        self.walk(batch, |claim, event| match event {
             Event::Start => {
                 v = self
                     .coverage
@@ -264,10 +267,11 @@ impl Kernel {
     }
 
     /// Runs the native groups over every claim and line of `batch`, reporting as it goes.
-    fn walk(&self, batch: &Batch, tables: &[LoadedTable], mut report: impl FnMut(usize, Event)) {
+    fn walk(&self, batch: &Batch, mut report: impl FnMut(usize, Event)) {
         let pointers = self.shape.pointers(batch, &self.tables);
         let world = World {
-            tables,
+            tables: &self.loaded,
+            by_id: &self.by_id,
             strings: &batch.strings,
         };
         let ctx = Ctx {
@@ -335,9 +339,9 @@ impl vigil_runtime::screen::Screen for Kernel {
         &self.base
     }
 
-    fn screen(&self, batch: &Batch, tables: &[LoadedTable], each: &mut dyn FnMut(usize, &[bool])) {
+    fn screen(&self, batch: &Batch, each: &mut dyn FnMut(usize, &[bool])) {
         let mut needs: Vec<bool> = self.coverage.iter().map(Option::is_some).collect();
-        self.walk(batch, tables, |claim, event| match event {
+        self.walk(batch, |claim, event| match event {
             Event::Start => {
                 for (n, c) in needs.iter_mut().zip(&self.coverage) {
                     *n = c.is_some();

@@ -78,7 +78,7 @@ fn read(layout: &ClaimLayout, text: &[u8]) -> Vec<Arc<Record>> {
 /// Compares every decided verdict with the interpreter; returns (decided, bailed) counts.
 fn agree(s: &Setup, claims: &[Arc<Record>]) -> (usize, usize) {
     let batch = Batch::new(&s.layout, claims, s.kernel.strings());
-    let verdicts = s.kernel.verdicts(&batch, &s.tables);
+    let verdicts = s.kernel.verdicts(&batch);
     assert_eq!(verdicts.len(), claims.len());
     let data = TablesOnly(&s.tables);
     let (mut decided, mut bailed) = (0, 0);
@@ -149,5 +149,56 @@ fn agrees_with_the_interpreter_on_generated_claims() {
         let claims = read(&s.layout, &out);
         let (decided, _) = agree(&s, &claims);
         assert!(decided > 0);
+    }
+}
+
+#[test]
+fn the_id_index_answers_as_the_table_does() {
+    use vigil_jit::calls::IdIndex;
+    use vigil_runtime::batch::{date_word, Interner, ABSENT};
+    let s = setup();
+    for table in &s.tables {
+        let mut strings = Interner::default();
+        for (key, _) in table.index_entries() {
+            for v in key {
+                if let Value::Text(t) = v {
+                    strings.intern(t);
+                }
+            }
+        }
+        let Some(index) = IdIndex::new(table, &strings) else {
+            continue;
+        };
+        let keys: Vec<Vec<Value>> = table.index_entries().map(|(k, _)| k.to_vec()).collect();
+        let start = NaiveDate::from_ymd_opt(2025, 12, 1).expect("date");
+        for key in &keys {
+            let ids: Vec<u32> = key
+                .iter()
+                .map(|v| {
+                    strings
+                        .get(v.as_text().expect("text key"))
+                        .expect("interned")
+                })
+                .collect();
+            let (k1, k2) = (ids[0], ids.get(1).copied().unwrap_or(0));
+            assert_eq!(
+                index.find(k1, k2, ABSENT),
+                table.lookup_row(key, None).map_or(ABSENT, |r| r as i64)
+            );
+            for offset in 0..430 {
+                let day = start + chrono::Duration::days(offset);
+                let want = table
+                    .lookup_row(key, Some(day))
+                    .map_or(ABSENT, |r| r as i64);
+                assert_eq!(
+                    index.find(k1, k2, date_word(&Value::Date(day))),
+                    want,
+                    "{} {key:?} {day}",
+                    table.name()
+                );
+            }
+        }
+        // A key no row has.
+        assert_eq!(index.find(u32::MAX, 0, 0), ABSENT);
     }
 }

@@ -267,7 +267,7 @@ fn generated_rules_agree_with_the_interpreter() {
             let claims: Vec<Arc<Record>> =
                 reader.by_ref().filter_map(Result::ok).map(|c| Arc::new(c.record)).collect();
             let batch = Batch::new(&layout, &claims, kernel.strings());
-            let verdicts = kernel.verdicts(&batch, &tables);
+            let verdicts = kernel.verdicts(&batch);
             let data = TablesOnly(&tables);
             for (claim, per_rule) in claims.iter().zip(&verdicts) {
                 let mut eval = ClaimEval::new(&program, &data, claim.clone());

@@ -206,6 +206,26 @@ impl LoadedTable {
         Some(period.row)
     }
 
+    /// Whether rows carry validity dates (a lookup then needs a date).
+    pub fn has_validity(&self) -> bool {
+        self.has_validity
+    }
+
+    /// The index [`LoadedTable::lookup_row`] searches: every key with its periods as
+    /// `(first day, last day, row)`, sorted by first day and disjoint (a table without
+    /// validity has one period per key). For native code, which builds its own index by
+    /// interned id from this one.
+    pub fn index_entries(
+        &self,
+    ) -> impl Iterator<Item = (&[Value], Vec<(NaiveDate, NaiveDate, usize)>)> {
+        self.index.iter().map(|(k, ps)| {
+            (
+                k.as_slice(),
+                ps.iter().map(|p| (p.start, p.end, p.row)).collect(),
+            )
+        })
+    }
+
     /// The key as the index holds it: an `int` for a decimal column becomes a decimal. Borrowed
     /// (no allocation) in the usual case of text keys.
     fn normalise_key<'k>(&self, key: &'k [Value]) -> Cow<'k, [Value]> {
