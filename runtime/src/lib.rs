@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod engine;
 pub mod findings;
+pub mod findings_file;
 pub mod overlap;
 pub mod scalars;
 pub mod tables;
