@@ -53,7 +53,11 @@ pub fn escape(s: &str) -> String {
 
 /// The whole page.
 pub fn render(input: &PageInput<'_>) -> String {
-    let title = format!("Vigil audit report: {}", input.findings_name);
+    // The title names the file; the header below gives its whole path.
+    let short = std::path::Path::new(input.findings_name)
+        .file_name()
+        .map_or_else(|| input.findings_name.into(), |n| n.to_string_lossy());
+    let title = format!("Vigil audit report: {short}");
     let mut body = String::new();
     body.push_str(&header(input, &title));
     body.push_str(&totals_section(input.tally));
