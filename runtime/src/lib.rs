@@ -5,6 +5,7 @@ pub mod batch;
 pub mod claims;
 pub mod engine;
 pub mod findings;
+pub mod findings_file;
 pub mod overlap;
 pub mod scalars;
 pub mod screen;

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod doc;
 pub mod fmt;
+pub mod report;
 pub mod run;
 pub mod test;
 
