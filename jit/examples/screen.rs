@@ -54,6 +54,14 @@ fn main() {
     let t = Instant::now();
     let batch = Batch::new(&layout, &claims, kernel.strings());
     println!("batch: {:?} for {} claims", t.elapsed(), claims.len());
+    let t = Instant::now();
+    let again = Batch::new(&layout, &claims, kernel.strings());
+    println!(
+        "batch again: {:?} ({} strings)",
+        t.elapsed(),
+        again.strings.len()
+    );
+    drop(again);
     let native: Vec<usize> = (0..program.rules.len())
         .filter(|&i| kernel.coverage[i].is_none())
         .collect();

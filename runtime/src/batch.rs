@@ -229,8 +229,23 @@ struct Builder<'l> {
     levels: Vec<Level>,
 }
 
+/// A column while its level is read.
+enum Building<'r> {
+    Words(ColumnKind, Vec<i64>),
+    Ids(Vec<u32>),
+    List {
+        offsets: Vec<u32>,
+        items: Vec<&'r Record>,
+        element: RecordLayout,
+    },
+    None,
+}
+
 impl Builder<'_> {
     /// Lays out `rows` of `record` as a new level (and its lists below it); returns its index.
+    ///
+    /// Row by row, writing each cell to its column: every record is read once, while it is in
+    /// cache (column by column would walk all the scattered records once per field).
     fn level(&mut self, record: &RecordLayout, rows: &[&Record]) -> usize {
         let index = self.levels.len();
         self.levels.push(Level {
@@ -238,37 +253,80 @@ impl Builder<'_> {
             rows: rows.len(),
             columns: Vec::new(),
         });
-        let mut columns = Vec::with_capacity(record.fields().len());
-        for (slot, field) in record.fields().iter().enumerate() {
-            let kind = ColumnKind::of(field.ty());
-            let column = match kind {
+        let n = rows.len();
+        let mut building: Vec<Building> = record
+            .fields()
+            .iter()
+            .map(|field| match ColumnKind::of(field.ty()) {
                 ColumnKind::List => match self.layout.record_of(field) {
-                    Some(element) => {
-                        let cells = rows.iter().map(|r| r.get(slot));
-                        let mut offsets = Vec::with_capacity(rows.len() + 1);
-                        let mut items: Vec<&Record> = Vec::new();
-                        offsets.push(0);
-                        for v in cells {
-                            if let Value::List(list) = v {
-                                items.extend(list.iter().filter_map(|e| match e {
-                                    Value::Record(r) => Some(&**r),
-                                    _ => None,
-                                }));
-                            }
-                            offsets.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
-                        }
-                        let element = element.clone();
-                        let level = self.level(&element, &items);
-                        Column::List { offsets, level }
-                    }
-                    None => Column::None,
+                    Some(element) => Building::List {
+                        offsets: {
+                            let mut o = Vec::with_capacity(n + 1);
+                            o.push(0);
+                            o
+                        },
+                        items: Vec::new(),
+                        element: element.clone(),
+                    },
+                    None => Building::None,
                 },
-                kind => scalar_column(kind, rows.iter().map(|r| r.get(slot)), &mut self.strings),
-            };
-            columns.push(column);
+                ColumnKind::Id => Building::Ids(Vec::with_capacity(n)),
+                ColumnKind::None => Building::None,
+                kind => Building::Words(kind, Vec::with_capacity(n)),
+            })
+            .collect();
+        let strings = &mut self.strings;
+        for row in rows {
+            for (slot, column) in building.iter_mut().enumerate() {
+                let v = row.get(slot);
+                match column {
+                    Building::Words(kind, words) => words.push(word(*kind, v)),
+                    Building::Ids(ids) => ids.push(match v {
+                        Value::Text(t) => strings.intern(t),
+                        _ => 0,
+                    }),
+                    Building::List { offsets, items, .. } => {
+                        if let Value::List(list) = v {
+                            items.extend(list.iter().filter_map(|e| match e {
+                                Value::Record(r) => Some(&**r),
+                                _ => None,
+                            }));
+                        }
+                        offsets.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
+                    }
+                    Building::None => {}
+                }
+            }
+        }
+        let mut columns = Vec::with_capacity(building.len());
+        for column in building {
+            columns.push(match column {
+                Building::Words(_, words) => Column::Words(words),
+                Building::Ids(ids) => Column::Ids(ids),
+                Building::List {
+                    offsets,
+                    items,
+                    element,
+                } => {
+                    let level = self.level(&element, &items);
+                    Column::List { offsets, level }
+                }
+                Building::None => Column::None,
+            });
         }
         self.levels[index].columns = columns;
         index
+    }
+}
+
+/// A scalar cell as the word of a column of `kind`.
+fn word(kind: ColumnKind, v: &Value) -> i64 {
+    match kind {
+        ColumnKind::Int => int_word(v),
+        ColumnKind::Decimal => decimal_word(v),
+        ColumnKind::Date => date_word(v),
+        ColumnKind::DateTime => datetime_word(v),
+        _ => ABSENT,
     }
 }
 
