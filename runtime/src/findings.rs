@@ -85,7 +85,7 @@ pub fn round_amount(d: Decimal) -> Decimal {
 
 /// A rounded amount in hundredths (fen): exact for every `Decimal`, since 2^96 × 100 fits in
 /// an `i128`, so the writers and the summary share one integer and cannot disagree.
-fn cents(d: Decimal) -> i128 {
+pub fn cents(d: Decimal) -> i128 {
     let r = round_amount(d);
     // round_amount leaves at most 2 places; saturating_sub only guards that invariant.
     r.mantissa() * 10i128.pow(2u32.saturating_sub(r.scale()))
@@ -93,7 +93,7 @@ fn cents(d: Decimal) -> i128 {
 
 /// Hundredths as the contract's decimal string: `-` if negative, then at least one integer
 /// digit, a point and exactly 2 places.
-fn cents_text(c: i128) -> String {
+pub fn cents_text(c: i128) -> String {
     let abs = c.unsigned_abs();
     let sign = if c < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
@@ -467,7 +467,7 @@ impl Summary {
 
 /// Terminal cells a text takes: 2 for East Asian wide and fullwidth characters (CJK, kana,
 /// Hangul, fullwidth forms), 1 otherwise. The main ranges only, enough to align rule names.
-fn display_width(s: &str) -> usize {
+pub fn display_width(s: &str) -> usize {
     s.chars()
         .map(|c| match u32::from(c) {
             0x1100..=0x115F

@@ -2,8 +2,10 @@
 //! findings. It asks the compiler for a checked rulebook and never parses rule text itself.
 
 pub mod claims;
+pub mod compare;
 pub mod engine;
 pub mod findings;
+pub mod fingerprint;
 pub mod overlap;
 pub mod scalars;
 pub mod tables;
