@@ -78,6 +78,15 @@ impl Report<'_> {
             .count() as u64
     }
 
+    fn no_change(&self) -> &'static str {
+        if self.old_id == self.new_id {
+            "the rulebooks are the same text, and so are their findings and amounts"
+        } else {
+            "the rulebooks' text differs, but every rule means what it meant, and the findings \
+             and amounts are the same"
+        }
+    }
+
     fn rules_line(&self) -> String {
         format!(
             "{} changed, {} added, {} removed, {} unchanged",
@@ -266,9 +275,7 @@ impl Report<'_> {
         let _ = writeln!(out, "  new  {}", self.new_id);
         let _ = writeln!(out, "claims {}: {}", self.claims_file, self.claims_line());
         if c.is_empty() {
-            out.push_str(
-                "\nNo change: the rules are the same and so are their findings and amounts.\n",
-            );
+            let _ = writeln!(out, "\nNo change: {}.", self.no_change());
         } else {
             let _ = writeln!(out, "rules: {}", self.rules_line());
             let _ = writeln!(out, "findings: {}", self.findings_line());
@@ -324,9 +331,7 @@ impl Report<'_> {
             self.claims_line()
         );
         if c.is_empty() {
-            out.push_str(
-                "\n**No change**: the rules are the same and so are their findings and amounts.\n",
-            );
+            let _ = writeln!(out, "\n**No change**: {}.", self.no_change());
         } else {
             let _ = writeln!(out, "- rules: {}", self.rules_line());
             let _ = writeln!(out, "- findings: **{}**", self.findings_line());
