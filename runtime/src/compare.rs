@@ -8,7 +8,8 @@
 //! rounded amount it is *amount changed*, with the same amount but another message *message
 //! changed*. Amounts are compared and summed as the findings file carries them: rounded to
 //! 2 places per finding (`findings::round_amount`), in hundredths, so that the money moved is
-//! exactly what subtracting two findings files' `vola_amt` columns gives.
+//! exactly what subtracting two findings files' `vola_amt` columns gives. Sums saturate at the
+//! `i128` bounds (beyond 10^36 yuan, out of reach of any real run) rather than overflow.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -92,7 +93,7 @@ impl FindingChange {
     /// The money this change moves, in hundredths: new rounded amount − old rounded amount.
     pub fn moved_cents(&self) -> i128 {
         let side = |f: &Option<Finding>| f.as_ref().map_or(0, |f| cents(f.vola_amt));
-        side(&self.new) - side(&self.old)
+        side(&self.new).saturating_sub(side(&self.old))
     }
 }
 
@@ -130,7 +131,7 @@ pub struct RuleMoves {
 impl RuleMoves {
     /// New total − old total, in hundredths.
     pub fn moved_cents(&self) -> i128 {
-        self.new_cents - self.old_cents
+        self.new_cents.saturating_sub(self.old_cents)
     }
 
     /// Whether the rule changed in text or in findings.
@@ -178,7 +179,7 @@ pub struct ProviderMoves {
 impl ProviderMoves {
     /// New total − old total, in hundredths.
     pub fn moved_cents(&self) -> i128 {
-        self.new_cents - self.old_cents
+        self.new_cents.saturating_sub(self.old_cents)
     }
 }
 
@@ -275,13 +276,13 @@ impl Comparison {
             places.entry(place(f)).or_default().0.push(f);
             let r = rule_entry(&mut rules, f);
             r.old_findings += 1;
-            r.old_cents += cents(f.vola_amt);
+            r.old_cents = r.old_cents.saturating_add(cents(f.vola_amt));
         }
         for f in new {
             places.entry(place(f)).or_default().1.push(f);
             let r = rule_entry(&mut rules, f);
             r.new_findings += 1;
-            r.new_cents += cents(f.vola_amt);
+            r.new_cents = r.new_cents.saturating_add(cents(f.vola_amt));
         }
 
         let mut changes = Vec::new();
@@ -320,10 +321,10 @@ impl Comparison {
                 }
             }
             if let Some(o) = &c.old {
-                p.old_cents += cents(o.vola_amt);
+                p.old_cents = p.old_cents.saturating_add(cents(o.vola_amt));
             }
             if let Some(n) = &c.new {
-                p.new_cents += cents(n.vola_amt);
+                p.new_cents = p.new_cents.saturating_add(cents(n.vola_amt));
             }
         }
         let mut providers: Vec<ProviderMoves> = providers.into_values().collect();
@@ -371,12 +372,16 @@ impl Comparison {
 
     /// The old run's total over all rules, in hundredths.
     pub fn old_cents(&self) -> i128 {
-        self.rules.iter().map(|r| r.old_cents).sum()
+        self.rules
+            .iter()
+            .fold(0i128, |s, r| s.saturating_add(r.old_cents))
     }
 
     /// The new run's total over all rules, in hundredths.
     pub fn new_cents(&self) -> i128 {
-        self.rules.iter().map(|r| r.new_cents).sum()
+        self.rules
+            .iter()
+            .fold(0i128, |s, r| s.saturating_add(r.new_cents))
     }
 
     /// Rule pairs that overlap in either run, most money shared in the new run first (then

@@ -117,7 +117,7 @@ impl Report<'_> {
             c.added(),
             c.removed(),
             c.changed(),
-            signed(c.new_cents() - c.old_cents()),
+            signed(c.new_cents().saturating_sub(c.old_cents())),
             cents_text(c.old_cents()),
             cents_text(c.new_cents())
         )
@@ -449,7 +449,7 @@ impl Report<'_> {
                 "changed": c.changed(),
                 "old_vola_amt": cents_text(c.old_cents()),
                 "new_vola_amt": cents_text(c.new_cents()),
-                "money_moved": cents_text(c.new_cents() - c.old_cents()),
+                "money_moved": cents_text(c.new_cents().saturating_sub(c.old_cents())),
             },
             "rules": rules,
             "providers": providers,

@@ -13,15 +13,10 @@ pub struct BookFolder {
     _copy: Option<tempfile::TempDir>,
 }
 
-/// Why a `REV:path` could not be read.
-#[derive(Debug)]
-pub struct RevisionError(pub String);
-
-impl std::fmt::Display for RevisionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// Why a `REV:path` could not be read: a sentence for the user, naming what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RevisionError(String);
 
 /// The folder an argument names: a path on disk, or, when no such path exists and the
 /// argument has a `:`, a folder at a git revision (`REV:path`, path from the repository's top,
