@@ -380,8 +380,15 @@ fn a_changed_threshold_moves_what_two_runs_move() {
         .map(|l| l + "\n")
         .collect();
     insta::assert_snapshot!("markdown_report_of_a_changed_threshold", md);
-    let (_, out) = diff_json(dir.path(), "old", "new", &["--fail-on", "added"]);
+    // One worker thread gives the same report as one per core.
+    let (one_thread, out) = diff_json(
+        dir.path(),
+        "old",
+        "new",
+        &["--fail-on", "added", "--threads", "1"],
+    );
     assert_eq!(out.status.code(), Some(0));
+    assert_eq!(one_thread, diff);
 }
 
 #[test]
