@@ -65,6 +65,21 @@ Findings are sorted deterministically: the same input gives the same bytes at an
 Exit status: 0 ran (findings are results, not errors), 1 the rulebook or a table has errors,
 2 usage or I/O error.")]
     Run(commands::run::RunArgs),
+    /// Compare two rulebooks on the same claims: findings and money moved, per rule and provider.
+    #[command(after_help = "Examples:
+  vigil diff rulebooks/cn-national-old rulebooks/cn-national --claims claims.jsonl
+  vigil diff HEAD~1:rulebooks/cn-national rulebooks/cn-national \\
+      --claims rulebooks/cn-national/samples/claims.jsonl \\
+      --history rulebooks/cn-national/samples/history.jsonl --format md --out diff.md
+  vigil diff main:rulebooks/cn-national rulebooks/cn-national --claims claims.jsonl \\
+      --format json --fail-on removed
+
+OLD_BOOK and NEW_BOOK are folders, or REV:path for a folder at a git revision (read with git,
+no checkout needed). Findings are matched by rule, claim, line, provider and month; a rule is
+changed when its lowered meaning (constants, defs and the tables it reads included) changes.
+Exit status: 0 compared (differences are results, not errors), 1 a rulebook or table has
+errors or the --fail-on gate failed, 2 usage or I/O error (a missing file, git or revision).")]
+    Diff(commands::diff::DiffArgs),
     /// Run the tests that live beside the rules (`test` blocks).
     #[command(after_help = "Examples:
   vigil test rulebooks/cn-national
@@ -145,6 +160,7 @@ fn main() -> ExitCode {
         Command::Fmt(a) => commands::fmt::run(a),
         Command::Run(a) => commands::run::run(a),
         Command::Test(a) => commands::test::run(a),
+        Command::Diff(a) => commands::diff::run(a),
         Command::Lsp(a) => lsp(a),
         Command::Doc(a) => commands::doc::run(a),
         Command::Report(a) => commands::report::run(a),

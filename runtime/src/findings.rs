@@ -467,7 +467,7 @@ impl Summary {
 
 /// Terminal cells a text takes: 2 for East Asian wide and fullwidth characters (CJK, kana,
 /// Hangul, fullwidth forms), 1 otherwise. The main ranges only, enough to align rule names.
-fn display_width(s: &str) -> usize {
+pub fn display_width(s: &str) -> usize {
     s.chars()
         .map(|c| match u32::from(c) {
             0x1100..=0x115F

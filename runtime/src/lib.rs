@@ -3,9 +3,11 @@
 
 pub mod batch;
 pub mod claims;
+pub mod compare;
 pub mod engine;
 pub mod findings;
 pub mod findings_file;
+pub mod fingerprint;
 pub mod overlap;
 pub mod scalars;
 pub mod screen;

@@ -1,6 +1,7 @@
 //! One module per subcommand, and the steps they share.
 
 pub mod check;
+pub mod diff;
 pub mod doc;
 pub mod fmt;
 pub mod report;
