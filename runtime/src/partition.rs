@@ -37,6 +37,12 @@ pub const MAX_PARTITIONS: usize = 256;
 /// Buckets for an input whose size is not known beforehand (a pipe).
 const UNSIZED_PARTITIONS: usize = 16;
 
+/// Where a run sends the claims file's rejected records, in line order, as it meets them.
+pub type RejectedSink<'a> = dyn FnMut(&Rejected) -> io::Result<()> + 'a;
+
+/// A part of a run read back: its claims-file claims and its history claims, in input order.
+type Part = (Vec<Arc<Record>>, Vec<Arc<Record>>);
+
 /// How a file run is carried out.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
@@ -108,7 +114,7 @@ pub fn run_files(
     claims: &Path,
     history: Option<&Path>,
     options: &RunOptions,
-    rejected: &mut dyn FnMut(&Rejected) -> io::Result<()>,
+    rejected: &mut RejectedSink<'_>,
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
     let partitions = partitions_for(claims, history, options.memory_budget);
@@ -161,7 +167,7 @@ fn open(path: &Path) -> Result<BufReader<File>, RunError> {
 fn read_all(
     engine: &Engine,
     path: &Path,
-    mut rejected: Option<&mut dyn FnMut(&Rejected) -> io::Result<()>>,
+    mut rejected: Option<&mut RejectedSink<'_>>,
 ) -> Result<(Vec<Arc<Record>>, ReadCounts), RunError> {
     let mut reader = ClaimReader::new(&engine.layout, open(path)?);
     let mut records = Vec::new();
@@ -187,7 +193,7 @@ fn run_in_memory(
     claims: &Path,
     history: Option<&Path>,
     options: &RunOptions,
-    rejected: &mut dyn FnMut(&Rejected) -> io::Result<()>,
+    rejected: &mut RejectedSink<'_>,
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
     let (claims, counts) = read_all(engine, claims, Some(rejected))?;
@@ -278,7 +284,7 @@ fn spill_file(
     origin: Origin,
     patients: &mut Buckets,
     providers: &mut Option<Buckets>,
-    mut rejected: Option<&mut dyn FnMut(&Rejected) -> io::Result<()>>,
+    mut rejected: Option<&mut RejectedSink<'_>>,
 ) -> Result<ReadCounts, RunError> {
     let layout = &engine.layout;
     let mut reader = ClaimReader::new(layout, open(path)?);
@@ -315,10 +321,7 @@ fn spill_file(
 }
 
 /// Reads a bucket back: its claims-file claims and its history claims, each in input order.
-fn read_bucket(
-    engine: &Engine,
-    path: &Path,
-) -> Result<(Vec<Arc<Record>>, Vec<Arc<Record>>), RunError> {
+fn read_bucket(engine: &Engine, path: &Path) -> Result<Part, RunError> {
     let mut input = BufReader::with_capacity(1 << 16, File::open(path).map_err(RunError::Spill)?);
     let (mut claims, mut history) = (Vec::new(), Vec::new());
     let mut buf = Vec::new();
@@ -361,7 +364,7 @@ fn run_partitioned(
     history: Option<&Path>,
     options: &RunOptions,
     partitions: usize,
-    rejected: &mut dyn FnMut(&Rejected) -> io::Result<()>,
+    rejected: &mut RejectedSink<'_>,
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
     // Removed when dropped: at the end of the run and on every early return.
