@@ -13,6 +13,10 @@
 //! are few next to its claims) and are sorted once at the end: the output is byte-identical at
 //! any bucket and thread count. The bucket files live in a temporary folder that is removed
 //! when the run ends, on error too.
+//!
+//! What still grows with the input: the findings, the reader's set of accepted `setl_id`s (to
+//! reject repeats across the whole file; tens of bytes a claim), and the provider pass, whose
+//! buckets are keyed by provider, so it holds the largest provider's claims at once.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
