@@ -60,8 +60,12 @@ does not parse, 2 usage or I/O error.")]
   vigil run rulebooks/cn-national --claims claims.jsonl --history earlier.jsonl \\
       --out findings.csv --format csv --rejected rejected.jsonl
   vigil run rulebooks/cn-national --claims claims.jsonl --table hilist=province/hilist.csv
+  vigil run rulebooks/cn-national --claims year.jsonl --history earlier.jsonl --memory-budget 512
 
-Findings are sorted deterministically: the same input gives the same bytes at any --threads.
+Input larger than --memory-budget (default 256 MB of claims and history files) is partitioned
+by patient into temporary bucket files, run one bucket at a time, and removed at the end.
+Findings are sorted deterministically: the same input gives the same bytes at any --threads
+and any --memory-budget.
 Exit status: 0 ran (findings are results, not errors), 1 the rulebook or a table has errors,
 2 usage or I/O error.")]
     Run(commands::run::RunArgs),

@@ -450,6 +450,17 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
         self.counts
     }
 
+    /// The text of the line the last claim was read from (a byte-order mark stripped), so
+    /// that a partitioned run can spill an accepted claim as it came and read it again later.
+    pub fn line_text(&self) -> &[u8] {
+        let bytes = self.buf.as_slice();
+        if self.line == 1 {
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+        } else {
+            bytes
+        }
+    }
+
     /// The error that ended the input early, if one did.
     pub fn error(&self) -> Option<&ReadError> {
         self.error.as_ref()
@@ -548,6 +559,12 @@ impl<R: BufRead> Iterator for ClaimReader<'_, R> {
 }
 
 impl<R: BufRead> FusedIterator for ClaimReader<'_, R> {}
+
+/// Reads one claim from its JSON text (a line of a claims file, formats.md §1), or says why
+/// not; the reason is the one `vigil run` would report for the line (numbered 1 here).
+pub fn read_claim(layout: &ClaimLayout, text: &str) -> Result<Record, Rejected> {
+    judge(layout, &mut HashMap::new(), 1, text.as_bytes()).map(|c| c.record)
+}
 
 /// Reads one non-blank line as a claim, or says why not.
 fn judge(

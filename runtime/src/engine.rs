@@ -26,6 +26,11 @@ use crate::tables::{LoadedTable, TableError, Tables};
 pub enum EngineError {
     #[error("the rulebook has errors: run `vigil check` on it")]
     Unchecked,
+    #[error(transparent)]
+    Load(#[from] vigil_compiler::load::LoadError),
+    /// The rulebook's errors (`Engine::load`), each with its code and message.
+    #[error("the rulebook has errors: {}", .0.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>().join("; "))]
+    Rulebook(Vec<vigil_compiler::Diagnostic>),
     #[error("the claim schema cannot be read: {0}")]
     Layout(String),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
@@ -56,7 +61,36 @@ pub struct ClaimError {
 pub struct RunOutput {
     /// Sorted deterministically.
     pub findings: Vec<Finding>,
+    /// Sorted by claim, rule and message.
     pub errors: Vec<ClaimError>,
+}
+
+impl RunOutput {
+    /// Adds one part's findings and errors (unsorted until [`RunOutput::sort`]).
+    pub(crate) fn absorb(&mut self, (findings, errors): (Vec<Finding>, Vec<ClaimError>)) {
+        self.findings.extend(findings);
+        self.errors.extend(errors);
+    }
+
+    /// The one order of a run's output, whatever order its parts came in (threads,
+    /// partitions): findings by `sort_findings`, errors by a total order of what is shown.
+    pub(crate) fn sort(&mut self) {
+        sort_findings(&mut self.findings);
+        self.errors.sort_by(|a, b| {
+            (
+                &a.setl_id,
+                &a.error.rule,
+                &a.error.message,
+                a.error.span.start,
+            )
+                .cmp(&(
+                    &b.setl_id,
+                    &b.error.rule,
+                    &b.error.message,
+                    b.error.span.start,
+                ))
+        });
+    }
 }
 
 impl Engine {
@@ -117,37 +151,78 @@ impl Engine {
         // Shared once here: rules and the history index then pass claims around by count.
         let claims: Vec<Arc<Record>> = claims.iter().cloned().map(Arc::new).collect();
         let history: Vec<Arc<Record>> = history.iter().cloned().map(Arc::new).collect();
-        let (claims, history) = (&claims[..], &history[..]);
-        let data = RunData::new(self, claims, history);
-        let work = || {
-            let per_claim: Vec<(Vec<Finding>, Vec<ClaimError>)> = claims
-                .par_iter()
-                .map(|c| {
-                    let result = self.claim_findings(c, &data);
-                    if let Some(p) = progress {
-                        p.fetch_add(1, AtomicOrdering::Relaxed);
-                    }
-                    result
-                })
-                .collect();
+        self.run_shared(&claims, &history, threads, progress)
+    }
+
+    /// As `run_counted`, on claims already shared.
+    pub(crate) fn run_shared(
+        &self,
+        claims: &[Arc<Record>],
+        history: &[Arc<Record>],
+        threads: usize,
+        progress: Option<&AtomicUsize>,
+    ) -> RunOutput {
+        self.in_pool(threads, || {
+            let data = RunData::new(self, claims, history);
             let mut out = RunOutput::default();
-            for (f, e) in per_claim {
-                out.findings.extend(f);
-                out.errors.extend(e);
-            }
-            let (f, e) = self.provider_findings(claims, history, &data);
-            out.findings.extend(f);
-            out.errors.extend(e);
-            sort_findings(&mut out.findings);
-            out.errors
-                .sort_by(|a, b| (&a.setl_id, &a.error.rule).cmp(&(&b.setl_id, &b.error.rule)));
+            out.absorb(self.patient_findings(claims, &data, progress));
+            out.absorb(self.provider_findings(claims, history, &data));
+            out.sort();
             out
-        };
+        })
+    }
+
+    /// Runs `work` on a pool of `threads` workers (0: one per core).
+    pub(crate) fn in_pool<T: Send>(&self, threads: usize, work: impl FnOnce() -> T + Send) -> T {
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(work),
             // No pool could be built: run on the caller's thread, same result.
             Err(_) => work(),
         }
+    }
+
+    /// Claim and line rules on `claims`, in parallel over patients: each patient's claims are
+    /// evaluated against that patient's own sorted index in `data`, which must hold every
+    /// claim of those patients (claims file and history).
+    pub(crate) fn patient_findings(
+        &self,
+        claims: &[Arc<Record>],
+        data: &RunData,
+        progress: Option<&AtomicUsize>,
+    ) -> (Vec<Finding>, Vec<ClaimError>) {
+        let psn_no = self.layout.psn_no();
+        let mut index: HashMap<&Value, usize> = HashMap::new();
+        let mut patients: Vec<Vec<&Arc<Record>>> = Vec::new();
+        for c in claims {
+            let at = *index.entry(c.get(psn_no)).or_insert_with(|| {
+                patients.push(Vec::new());
+                patients.len() - 1
+            });
+            patients[at].push(c);
+        }
+        patients
+            .par_iter()
+            .map(|own| {
+                let mut findings = Vec::new();
+                let mut errors = Vec::new();
+                for c in own {
+                    let (f, e) = self.claim_findings(c, data);
+                    findings.extend(f);
+                    errors.extend(e);
+                    if let Some(p) = progress {
+                        p.fetch_add(1, AtomicOrdering::Relaxed);
+                    }
+                }
+                (findings, errors)
+            })
+            .reduce(
+                || (Vec::new(), Vec::new()),
+                |mut a, b| {
+                    a.0.extend(b.0);
+                    a.1.extend(b.1);
+                    a
+                },
+            )
     }
 
     /// An evaluation error as a line for people: the claim, the rule, what went wrong, and
@@ -194,7 +269,7 @@ impl Engine {
         }
     }
 
-    fn claim_findings(
+    pub(crate) fn claim_findings(
         &self,
         claim: &Arc<Record>,
         data: &RunData,
@@ -224,7 +299,7 @@ impl Engine {
 
     /// Provider rules: groups by provider and month over all the run's claims (history gives
     /// the previous months); findings only for months in which the claims file has a claim.
-    fn provider_findings(
+    pub(crate) fn provider_findings(
         &self,
         claims: &[Arc<Record>],
         history: &[Arc<Record>],
@@ -364,7 +439,7 @@ fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// Tables by program index, and every claim of the run by patient, oldest first.
-struct RunData<'e> {
+pub(crate) struct RunData<'e> {
     tables: &'e [LoadedTable],
     patients: HashMap<Arc<str>, Vec<Arc<Record>>>,
     setl_id: usize,
@@ -372,7 +447,8 @@ struct RunData<'e> {
 }
 
 impl<'e> RunData<'e> {
-    fn new(engine: &'e Engine, claims: &[Arc<Record>], history: &[Arc<Record>]) -> Self {
+    /// The index of a run's (or a partition's) claims and history.
+    pub(crate) fn new(engine: &'e Engine, claims: &[Arc<Record>], history: &[Arc<Record>]) -> Self {
         let layout = &engine.layout;
         let mut data = RunData {
             tables: &engine.tables,

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use vigil_runtime::engine::read_claims;
+use vigil_runtime::claims::Rejected;
 use vigil_runtime::findings::{write_csv, write_jsonl, Summary};
+use vigil_runtime::partition::{run_files, RunError, RunOptions, DEFAULT_MEMORY_BUDGET};
 
 use crate::Status;
 
@@ -54,6 +55,11 @@ pub struct RunArgs {
     /// Worker threads (0: one per core). Output is the same at any count.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Input (claims and history files together, in MB) held in memory at once; a larger
+    /// input is partitioned by patient into temporary bucket files. Output is the same.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_BUDGET / (1024 * 1024),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub memory_budget: u64,
     #[arg(long, value_enum, default_value = "interp")]
     pub engine: EngineKind,
 }
@@ -74,39 +80,59 @@ pub fn run(args: RunArgs) -> Status {
     let Some(engine) = super::prepare(&args.book, &args.tables) else {
         return Status::Findings;
     };
-    let (claims, rejected, counts) = match read_claims(&engine.layout, &args.claims) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.claims.display());
-            return Status::Usage;
-        }
-    };
-    let (history, history_rejected) = match &args.history {
-        None => (vec![], vec![]),
-        Some(h) => match read_claims(&engine.layout, h) {
-            Ok((c, r, _)) => (c, r),
+    // Rejected records are written as the reader meets them, so none is held in memory; the
+    // first few are kept to show on stderr when no file was asked for.
+    let mut rejected_file = match &args.rejected {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(BufWriter::new(f)),
             Err(e) => {
-                eprintln!("error: {}: {e}", h.display());
+                eprintln!("error: {}: {e}", path.display());
                 return Status::Usage;
             }
         },
     };
-    if let Some(path) = &args.rejected {
-        let written = std::fs::File::create(path).and_then(|f| {
-            let mut w = BufWriter::new(f);
-            for r in &rejected {
-                writeln!(w, "{}", serde_json::to_string(r).unwrap_or_default())?;
+    let mut shown: Vec<Rejected> = Vec::new();
+    let mut sink = |r: &Rejected| -> std::io::Result<()> {
+        if let Some(w) = rejected_file.as_mut() {
+            writeln!(w, "{}", serde_json::to_string(r).unwrap_or_default())?;
+        } else if shown.len() < SHOWN_REJECTED {
+            shown.push(r.clone());
+        }
+        Ok(())
+    };
+    let options = RunOptions {
+        threads: args.threads,
+        memory_budget: args.memory_budget.saturating_mul(1024 * 1024),
+    };
+    let total = claim_count_hint(&args.claims);
+    let result = with_progress(total, |counter| {
+        run_files(
+            &engine,
+            &args.claims,
+            args.history.as_deref(),
+            &options,
+            &mut sink,
+            Some(counter),
+        )
+    });
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => {
+            match (&e, &args.rejected) {
+                (RunError::Rejected(_), Some(path)) => eprintln!("error: {}: {e}", path.display()),
+                _ => eprintln!("error: {e}"),
             }
-            w.flush()
-        });
-        if let Err(e) = written {
+            return Status::Usage;
+        }
+    };
+    if let (Some(w), Some(path)) = (rejected_file.as_mut(), &args.rejected) {
+        if let Err(e) = w.flush() {
             eprintln!("error: {}: {e}", path.display());
             return Status::Usage;
         }
     }
-    let output = with_progress(claims.len(), |counter| {
-        engine.run_counted(&claims, &history, args.threads, Some(counter))
-    });
+    let output = &run.output;
     let written = match &args.out {
         Some(path) => std::fs::File::create(path).and_then(|f| {
             let mut w = BufWriter::new(f);
@@ -123,26 +149,35 @@ pub fn run(args: RunArgs) -> Status {
         eprintln!("error: writing findings: {e}");
         return Status::Usage;
     }
-    let lines: usize = claims.iter().map(|c| engine.line_count(c)).sum();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
         "claims read {} = evaluated {} + rejected {}; {} fee lines; history {} ({} rejected)",
-        counts.read,
-        counts.accepted,
-        counts.rejected,
-        lines,
-        history.len(),
-        history_rejected.len()
+        run.counts.read,
+        run.counts.accepted,
+        run.counts.rejected,
+        run.lines,
+        run.history_counts.accepted,
+        run.history_counts.rejected
     );
-    if !rejected.is_empty() && args.rejected.is_none() {
-        for r in rejected.iter().take(5) {
+    if run.partitions > 1 {
+        let _ = writeln!(
+            err,
+            "partitioned by patient into {} buckets (input over the {} MB memory budget)",
+            run.partitions, args.memory_budget
+        );
+    }
+    if let Some(note) = run.note {
+        let _ = writeln!(err, "note: {note}");
+    }
+    if run.counts.rejected > 0 && args.rejected.is_none() {
+        for r in &shown {
             let _ = writeln!(err, "  rejected {r}");
         }
         let _ = writeln!(
             err,
             "  (pass --rejected FILE to keep all {} rejected records)",
-            rejected.len()
+            run.counts.rejected
         );
     }
     for e in &output.errors {
@@ -151,6 +186,18 @@ pub fn run(args: RunArgs) -> Status {
     let _ = write!(err, "{}", Summary::of(&output.findings).render());
     let _ = writeln!(err, "time {:.2?} (engine: interp)", started.elapsed());
     Status::Ok
+}
+
+/// Rejected records shown on stderr when no `--rejected FILE` keeps them all.
+const SHOWN_REJECTED: usize = 5;
+
+/// About how many claims a file holds, for the progress bar only: its size over a typical
+/// claim line's (the file is not read twice to count).
+fn claim_count_hint(path: &std::path::Path) -> usize {
+    const TYPICAL_LINE_BYTES: u64 = 3072;
+    std::fs::metadata(path)
+        .map(|m| usize::try_from(m.len() / TYPICAL_LINE_BYTES).unwrap_or(usize::MAX))
+        .unwrap_or(0)
 }
 
 /// Runs `work` while a progress bar on stderr follows `counter` (drawn only on a terminal, and
