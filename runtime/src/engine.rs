@@ -17,8 +17,10 @@ use vigil_compiler::model::Scope;
 use vigil_compiler::value::{Record, Value};
 use vigil_compiler::LoadedRulebook;
 
+use crate::batch::Batch;
 use crate::claims::ClaimLayout;
 use crate::findings::{rulebook_id, sort_findings, Finding};
+use crate::screen::Screen;
 use crate::tables::{LoadedTable, TableError, Tables};
 
 /// Why a rulebook cannot run.
@@ -47,6 +49,8 @@ pub struct Engine {
     rule_names: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
     /// The rule texts, to say where an evaluation error happened.
     sources: vigil_compiler::source::SourceMap,
+    /// A native screen, when one is set: rules it clears on a claim are not interpreted.
+    screen: Option<Arc<dyn Screen>>,
 }
 
 /// A rule that could not be evaluated on one claim (the other rules still were).
@@ -131,7 +135,25 @@ impl Engine {
             rulebook: rulebook_id(loaded).into(),
             rule_names,
             sources: loaded.sources.clone(),
+            screen: None,
         })
+    }
+
+    /// The tables, by program table index (what a native backend compiles against).
+    pub fn tables(&self) -> &[LoadedTable] {
+        &self.tables
+    }
+
+    /// Lets `screen` clear, claim by claim, the rules that certainly do not fire, so the
+    /// interpreter evaluates only the rest (`vigil run --engine jit`). The findings are the
+    /// same with or without it; only the work differs.
+    pub fn set_screen(&mut self, screen: Arc<dyn Screen>) {
+        self.screen = Some(screen);
+    }
+
+    /// Whether a screen is set.
+    pub fn screened(&self) -> bool {
+        self.screen.is_some()
     }
 
     /// Runs every rule. `claims` produce findings; `history` claims are context only.
@@ -200,17 +222,37 @@ impl Engine {
             });
             patients[at].push(c);
         }
+        // With a screen, patients go in chunks: each chunk's claims become one columnar batch
+        // that the native code screens; the interpreter then runs only what it did not clear.
+        let chunk = if self.screen.is_some() { 256 } else { 1 };
         patients
-            .par_iter()
-            .map(|own| {
+            .par_chunks(chunk)
+            .map(|group| {
                 let mut findings = Vec::new();
                 let mut errors = Vec::new();
-                for c in own {
-                    let (f, e) = self.claim_findings(c, data);
+                let mut one = |c: &Arc<Record>, needs: Option<&[bool]>| {
+                    let (f, e) = self.claim_findings(c, data, needs);
                     findings.extend(f);
                     errors.extend(e);
                     if let Some(p) = progress {
                         p.fetch_add(1, AtomicOrdering::Relaxed);
+                    }
+                };
+                match &self.screen {
+                    Some(screen) => {
+                        let claims: Vec<Arc<Record>> =
+                            group.iter().flatten().map(|c| Arc::clone(c)).collect();
+                        let batch = Batch::new(&self.layout, &claims, screen.strings());
+                        screen.screen(&batch, &mut |row, needs| {
+                            if let Some(c) = claims.get(row) {
+                                one(c, Some(needs));
+                            }
+                        });
+                    }
+                    None => {
+                        for c in group.iter().flatten() {
+                            one(c, None);
+                        }
                     }
                 }
                 (findings, errors)
@@ -269,16 +311,40 @@ impl Engine {
         }
     }
 
+    /// Claim and line rules on one claim, screened first when a screen is set.
+    pub(crate) fn screened_claim_findings(
+        &self,
+        claim: &Arc<Record>,
+        data: &RunData,
+    ) -> (Vec<Finding>, Vec<ClaimError>) {
+        let Some(screen) = &self.screen else {
+            return self.claim_findings(claim, data, None);
+        };
+        let claims = [Arc::clone(claim)];
+        let batch = Batch::new(&self.layout, &claims, screen.strings());
+        let mut out = None;
+        screen.screen(&batch, &mut |_, needs| {
+            out = Some(self.claim_findings(claim, data, Some(needs)));
+        });
+        out.unwrap_or_else(|| self.claim_findings(claim, data, None))
+    }
+
+    /// Claim and line rules on one claim; with `needs` (from a screen), only the rules it
+    /// marks.
     pub(crate) fn claim_findings(
         &self,
         claim: &Arc<Record>,
         data: &RunData,
+        needs: Option<&[bool]>,
     ) -> (Vec<Finding>, Vec<ClaimError>) {
         let mut eval = ClaimEval::new(&self.program, data, claim.clone());
         let mut findings = Vec::new();
         let mut errors = Vec::new();
         for (i, rule) in self.program.rules.iter().enumerate() {
             if rule.scope == Scope::Provider {
+                continue;
+            }
+            if needs.is_some_and(|n| !n.get(i).copied().unwrap_or(true)) {
                 continue;
             }
             match eval.rule(i) {

@@ -71,7 +71,7 @@ impl Engine {
         let history: Vec<Arc<Record>> = history.iter().cloned().map(Arc::new).collect();
         let data = RunData::new(self, &claims, &history);
         let mut out = RunOutput::default();
-        out.absorb(self.claim_findings(&claims[0], &data));
+        out.absorb(self.screened_claim_findings(&claims[0], &data));
         out.sort();
         Ok(ClaimResult {
             findings: out.findings,

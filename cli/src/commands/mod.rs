@@ -49,7 +49,17 @@ pub fn engine_for(loaded: &LoadedRulebook, tables: &[(String, PathBuf)]) -> Opti
     }
 }
 
-/// Loads, checks and prepares a rulebook to run.
-pub fn prepare(book: &Path, tables: &[(String, PathBuf)]) -> Option<Engine> {
-    engine_for(&load_checked(book)?, tables)
+/// Compiles the rulebook to native code and lets it screen the engine's claims. A machine the
+/// backend cannot generate code for keeps the interpreter alone, with a note: the findings are
+/// the same either way.
+pub fn attach_native(engine: &mut Engine, loaded: &LoadedRulebook) {
+    match vigil_jit::Kernel::compile(
+        &engine.program,
+        &loaded.rulebook,
+        &engine.layout,
+        engine.tables(),
+    ) {
+        Ok(kernel) => engine.set_screen(std::sync::Arc::new(kernel)),
+        Err(e) => eprintln!("note: {e}; running on the interpreter alone"),
+    }
 }
