@@ -36,12 +36,12 @@ pub enum EngineError {
 pub struct Engine {
     pub program: Program,
     pub layout: ClaimLayout,
-    tables: Vec<LoadedTable>,
+    pub(crate) tables: Vec<LoadedTable>,
     /// `NAME@sha256:…`: which exact rules produced a finding.
     pub rulebook: Arc<str>,
     rule_names: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
     /// The rule texts, to say where an evaluation error happened.
-    sources: vigil_compiler::source::SourceMap,
+    pub(crate) sources: vigil_compiler::source::SourceMap,
 }
 
 /// A rule that could not be evaluated on one claim (the other rules still were).
@@ -187,7 +187,7 @@ impl Engine {
             .sum()
     }
 
-    fn text(&self, claim: &Record, slot: usize) -> Option<Arc<str>> {
+    pub(crate) fn text(&self, claim: &Record, slot: usize) -> Option<Arc<str>> {
         match claim.get(slot) {
             Value::Text(t) => Some(t.clone()),
             _ => None,
@@ -298,7 +298,7 @@ impl Engine {
         (findings, errors)
     }
 
-    fn finding(
+    pub(crate) fn finding(
         &self,
         hit: &Hit,
         claim: Option<&Record>,
@@ -355,7 +355,7 @@ impl Engine {
 /// A provider's claims in one month, and whether the claims file (not only history) has one.
 type MonthGroup<'c> = (Vec<&'c Arc<Record>>, bool);
 
-fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
+pub(crate) fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
     if m.month() == 1 {
         NaiveDate::from_ymd_opt(m.year() - 1, 12, 1)
     } else {
@@ -364,7 +364,7 @@ fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
 }
 
 /// Tables by program index, and every claim of the run by patient, oldest first.
-struct RunData<'e> {
+pub(crate) struct RunData<'e> {
     tables: &'e [LoadedTable],
     patients: HashMap<Arc<str>, Vec<Arc<Record>>>,
     setl_id: usize,
@@ -372,7 +372,7 @@ struct RunData<'e> {
 }
 
 impl<'e> RunData<'e> {
-    fn new(engine: &'e Engine, claims: &[Arc<Record>], history: &[Arc<Record>]) -> Self {
+    pub(crate) fn new(engine: &'e Engine, claims: &[Arc<Record>], history: &[Arc<Record>]) -> Self {
         let layout = &engine.layout;
         let mut data = RunData {
             tables: &engine.tables,
@@ -395,7 +395,7 @@ impl<'e> RunData<'e> {
 
     /// Oldest first: by begndate (absent first), then setl_id in serial order
     /// (`interp::sorts_before`, the order the rules themselves use).
-    fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
+    pub(crate) fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
         let date = |c: &Record| {
             self.begndate
                 .map(|s| c.get(s).clone())

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod engine;
+pub mod explain;
 pub mod findings;
 pub mod overlap;
 pub mod scalars;

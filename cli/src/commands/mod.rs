@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod doc;
+pub mod explain;
 pub mod fmt;
 pub mod run;
 pub mod test;

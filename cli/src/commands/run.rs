@@ -58,7 +58,8 @@ pub struct RunArgs {
     pub engine: EngineKind,
 }
 
-fn parse_table(s: &str) -> Result<(String, PathBuf), String> {
+/// `NAME=FILE` of `--table`.
+pub fn parse_table(s: &str) -> Result<(String, PathBuf), String> {
     match s.split_once('=') {
         Some((name, file)) if !name.is_empty() && !file.is_empty() => {
             Ok((name.to_string(), PathBuf::from(file)))
