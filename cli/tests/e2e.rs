@@ -133,7 +133,7 @@ fn missing_path_is_a_usage_error() {
 
 #[test]
 fn help_shows_examples() {
-    for cmd in ["check", "fmt"] {
+    for cmd in ["check", "fmt", "explain"] {
         let out = vigil(&[cmd, "--help"], &repo());
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Examples:"), "{cmd} --help");

@@ -70,6 +70,8 @@ pub enum Verdict {
     /// The rule has nothing to look at here: a line rule on a claim without lines, a provider
     /// rule whose `where` leaves the claim out (or whose month is absent).
     NotApplicable,
+    /// A provider rule's `where` and `month of` put the claim in a month's group.
+    Counted,
     Error,
 }
 
@@ -80,6 +82,7 @@ impl Verdict {
             Verdict::Fired => "FIRED",
             Verdict::NotFired => "not fired",
             Verdict::NotApplicable => "not applicable",
+            Verdict::Counted => "counted",
             Verdict::Error => "error",
         }
     }
@@ -256,7 +259,13 @@ impl<'e> Explainer<'e> {
         let Some(&index) = self.by_setl_id.get(setl_id) else {
             return Err(ExplainError::UnknownClaim {
                 setl_id: setl_id.to_string(),
-                suggestion: vigil_compiler::suggest(setl_id, self.by_setl_id.keys().map(|k| &**k)),
+                // In file order, so that a tie is always broken the same way.
+                suggestion: vigil_compiler::suggest(
+                    setl_id,
+                    self.claims
+                        .iter()
+                        .filter_map(|c| c.get(self.engine.layout.setl_id()).as_text()),
+                ),
             });
         };
         let rules = &self.engine.program.rules;
@@ -405,7 +414,7 @@ impl<'e> Explainer<'e> {
                 feedetl_sn: None,
                 outcome: match (out.verdict, month) {
                     (Verdict::Error, _) => Verdict::Error,
-                    (_, Some(_)) => Verdict::Fired,
+                    (_, Some(_)) => Verdict::Counted,
                     (_, None) => Verdict::NotApplicable,
                 },
                 amount: None,
