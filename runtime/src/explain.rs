@@ -523,6 +523,7 @@ impl<'e> Explainer<'e> {
         // Every ancestor of the current step, shown or not: (depth, the node).
         let mut path: Vec<(u32, &IrKind)> = Vec::new();
         let mut part = None;
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for step in steps {
             // Each clause is a tree of its own.
             if part != Some(step.part) {
@@ -562,6 +563,14 @@ impl<'e> Explainer<'e> {
                 text,
                 at,
                 value: match &step.value {
+                    // A list shown once in this walk is not listed again (a month's claims,
+                    // read by several clauses): its length says which it is.
+                    Some(Value::List(items)) if !seen.insert(text_key(&step.value)) => {
+                        Shown::List {
+                            len: items.len(),
+                            items: vec![],
+                        }
+                    }
                     Some(v) => self.show(v, &step.ir.ty),
                     None => Shown::Error,
                 },
@@ -759,6 +768,22 @@ impl<'e> Explainer<'e> {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A list's identity within one walk: its items as the message shows them (records by the
+/// address they are shared at, which is what a walk reads them from).
+fn text_key(v: &Option<Value>) -> String {
+    match v {
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::Record(r) => format!("@{:p}", Arc::as_ptr(r)),
+                v => v.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("|"),
+        _ => String::new(),
     }
 }
 
