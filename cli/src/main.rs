@@ -84,6 +84,18 @@ changed when its lowered meaning (constants, defs and the tables it reads includ
 Exit status: 0 compared (differences are results, not errors), 1 a rulebook or table has
 errors or the --fail-on gate failed, 2 usage or I/O error (a missing file, git or revision).")]
     Diff(commands::diff::DiffArgs),
+    /// Explain one claim: every rule (or one) fired or not, and why, with the values seen.
+    #[command(after_help = "Examples:
+  vigil explain rulebooks/cn-national --claims claims.jsonl --setl-id S0001
+  vigil explain rulebooks/cn-national --claims claims.jsonl --history earlier.jsonl \\
+      --setl-id S0001 --rule CN-PRICE-001 --all-lines
+  vigil explain rulebooks/cn-national --claims claims.jsonl --setl-id S0001 --format json
+
+The claims file's other claims and --history are the patient's history, exactly as in
+`vigil run`; the verdicts, amounts and messages are the findings `vigil run` writes.
+Exit status: 0 explained, 1 the rulebook or a table has errors, 2 usage or I/O error (an
+unknown --setl-id or --rule included).")]
+    Explain(commands::explain::ExplainArgs),
     /// Run the tests that live beside the rules (`test` blocks).
     #[command(after_help = "Examples:
   vigil test rulebooks/cn-national
@@ -165,6 +177,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(a),
         Command::Test(a) => commands::test::run(a),
         Command::Diff(a) => commands::diff::run(a),
+        Command::Explain(a) => commands::explain::run(a),
         Command::Lsp(a) => lsp(a),
         Command::Doc(a) => commands::doc::run(a),
         Command::Report(a) => commands::report::run(a),

@@ -133,7 +133,7 @@ fn missing_path_is_a_usage_error() {
 
 #[test]
 fn help_shows_examples() {
-    for cmd in ["check", "fmt"] {
+    for cmd in ["check", "fmt", "explain"] {
         let out = vigil(&[cmd, "--help"], &repo());
         assert_eq!(out.status.code(), Some(0));
         assert!(text(&out.stdout).contains("Examples:"), "{cmd} --help");
@@ -393,4 +393,56 @@ fn the_samples_give_the_golden_findings() {
         23,
         "every rule fires on the samples: {rules:?}"
     );
+}
+
+fn explain_sample(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        "rulebooks/cn-national",
+        "--claims",
+        "rulebooks/cn-national/samples/claims.jsonl",
+        "--history",
+        "rulebooks/cn-national/samples/history.jsonl",
+    ];
+    args.extend_from_slice(extra);
+    vigil(&args, &repo())
+}
+
+#[test]
+fn explain_shows_one_rule_of_a_sample_claim_in_text_and_json() {
+    let out = explain_sample(&["--setl-id", "S0000000861", "--rule", "CN-LVL-001"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("CN-LVL-001 超医院等级使用 [line]: FIRED 39.15"),
+        "{shown}"
+    );
+    assert!(shown.contains("hilist row [XL01EAY001A001010102425] valid 2026-01-01..open"));
+    let out = explain_sample(&[
+        "--setl-id",
+        "S0000000861",
+        "--rule",
+        "CN-LVL-001",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("explain --format json prints JSON");
+    assert_eq!(json["rules"][0]["verdict"], "fired");
+    assert_eq!(json["rules"][0]["findings"][0]["vola_amt"], "39.15");
+}
+
+#[test]
+fn explain_an_unknown_claim_or_rule_is_a_usage_error_with_a_suggestion() {
+    let out = explain_sample(&["--setl-id", "S000000861"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `S0000000861`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = explain_sample(&["--setl-id", "S0000000861", "--rule", "CN-LVL-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `CN-LVL-001`?"));
 }

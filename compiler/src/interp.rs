@@ -14,6 +14,7 @@ use vigil_dsl::Span;
 
 use crate::ir::*;
 use crate::model::Scope;
+use crate::trace::{NoTrace, Part, Trace};
 use crate::types::Ty;
 use crate::value::{Record, Value};
 
@@ -52,7 +53,8 @@ pub struct Hit {
 type R<T> = Result<T, (String, Span)>;
 
 /// Evaluates the claim and line rules of a program on one claim, sharing hoisted work.
-pub struct ClaimEval<'a> {
+/// `T` observes the walk (`vigil explain`); the default `NoTrace` observes nothing.
+pub struct ClaimEval<'a, T: Trace<'a> = NoTrace> {
     program: &'a Program,
     data: &'a dyn Data,
     claim: Value,
@@ -60,11 +62,19 @@ pub struct ClaimEval<'a> {
     line_memo: HashMap<(usize, usize, u32), Value>,
     /// The line being evaluated (list slot, index), for line-scope shared values.
     current_line: Option<(usize, usize)>,
+    trace: T,
 }
 
-impl<'a> ClaimEval<'a> {
+impl<'a> ClaimEval<'a, NoTrace> {
     /// An evaluator for one claim.
     pub fn new(program: &'a Program, data: &'a dyn Data, claim: Arc<Record>) -> Self {
+        ClaimEval::traced(program, data, claim, NoTrace)
+    }
+}
+
+impl<'a, T: Trace<'a>> ClaimEval<'a, T> {
+    /// An evaluator for one claim whose walk `trace` observes.
+    pub fn traced(program: &'a Program, data: &'a dyn Data, claim: Arc<Record>, trace: T) -> Self {
         ClaimEval {
             program,
             data,
@@ -72,7 +82,18 @@ impl<'a> ClaimEval<'a> {
             claim_memo: HashMap::new(),
             line_memo: HashMap::new(),
             current_line: None,
+            trace,
         }
+    }
+
+    /// The observer, with what it saw.
+    pub fn into_trace(self) -> T {
+        self.trace
+    }
+
+    /// The observer, to take what it saw so far (one rule's walks) and go on with the next.
+    pub fn trace_mut(&mut self) -> &mut T {
+        &mut self.trace
     }
 
     /// Evaluates one claim- or line-scope rule; a line rule yields a hit per offending line.
@@ -100,6 +121,7 @@ impl<'a> ClaimEval<'a> {
                 };
                 for (i, line) in lines.iter().cloned().enumerate() {
                     self.current_line = Some((slot, i));
+                    self.trace.begin(Some(i));
                     let mut frame = vec![Value::Absent; rule.frame as usize];
                     frame[CLAIM as usize] = self.claim.clone();
                     frame[LINE as usize] = line;
@@ -115,6 +137,7 @@ impl<'a> ClaimEval<'a> {
                 self.current_line = None;
             }
             (Scope::Claim, _) => {
+                self.trace.begin(None);
                 let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
                 frame[CLAIM as usize] = self.claim.clone();
                 if let Some((amount, message)) = self.fire(rule, &mut frame).map_err(wrap)? {
@@ -148,11 +171,14 @@ impl<'a> ClaimEval<'a> {
         };
         let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
         frame[CLAIM as usize] = self.claim.clone();
+        self.trace.begin(None);
         if let Some(f) = &p.filter {
+            self.trace.part(Part::Filter);
             if !truth(&self.eval(f, &mut frame).map_err(wrap)?) {
                 return Ok(None);
             }
         }
+        self.trace.part(Part::MonthOf);
         Ok(match self.eval(&p.month_of, &mut frame).map_err(wrap)? {
             Value::Date(d) => NaiveDate::from_ymd_opt(d.year(), d.month(), 1),
             Value::DateTime(t) => NaiveDate::from_ymd_opt(t.year(), t.month(), 1),
@@ -161,14 +187,17 @@ impl<'a> ClaimEval<'a> {
     }
 
     /// Evaluates a rule's lets, `when`, `amount` and `message` in a prepared frame.
-    fn fire(&mut self, rule: &RuleIr, frame: &mut [Value]) -> R<Option<(Decimal, String)>> {
+    fn fire(&mut self, rule: &'a RuleIr, frame: &mut [Value]) -> R<Option<(Decimal, String)>> {
         for (var, e) in &rule.lets {
+            self.trace.part(Part::Let(*var));
             let v = self.eval(e, frame)?;
             set(frame, *var, v);
         }
+        self.trace.part(Part::When);
         if !truth(&self.eval(&rule.when, frame)?) {
             return Ok(None);
         }
+        self.trace.part(Part::Amount);
         let amount = match &rule.amount {
             Some(a) => match self.eval(a, frame)? {
                 Value::Int(i) => Decimal::from(i),
@@ -177,6 +206,7 @@ impl<'a> ClaimEval<'a> {
             },
             None => Decimal::ZERO,
         };
+        self.trace.part(Part::Message);
         let mut message = String::new();
         for part in &rule.message {
             match part {
@@ -215,7 +245,11 @@ impl<'a> ClaimEval<'a> {
                 }
             }
         }
-        let v = self.eval(&s.expr, &mut frame)?;
+        // The node that reads the shared value records it; its inner walk is not repeated.
+        self.trace.mute(true);
+        let v = self.eval(&s.expr, &mut frame);
+        self.trace.mute(false);
+        let v = v?;
         match key {
             None => self.claim_memo.insert(id, v.clone()),
             Some(k) => self.line_memo.insert(k, v.clone()),
@@ -225,8 +259,9 @@ impl<'a> ClaimEval<'a> {
 
     /// Evaluates `ir`. A shared value not computed yet stops the walk; it is computed (once
     /// per claim or line) and the walk starts again, now finding it in the memo.
-    fn eval(&mut self, ir: &Ir, frame: &mut [Value]) -> R<Value> {
+    fn eval(&mut self, ir: &'a Ir, frame: &mut [Value]) -> R<Value> {
         loop {
+            let mark = self.trace.mark();
             let (program, line) = (self.program, self.current_line);
             let (claim_memo, line_memo) = (&self.claim_memo, &self.line_memo);
             let mut memo = |id: u32| -> Option<Value> {
@@ -237,10 +272,18 @@ impl<'a> ClaimEval<'a> {
                     }
                 }
             };
-            match eval(ir, frame, &mut memo, self.data, &self.claim) {
+            match eval(
+                ir,
+                frame,
+                &mut memo,
+                self.data,
+                &self.claim,
+                &mut self.trace,
+            ) {
                 Ok(v) => return Ok(v),
                 Err(Pending::Fail(m, s)) => return Err((m, s)),
                 Err(Pending::Shared(id)) => {
+                    self.trace.rewind(mark);
                     self.shared(id)?;
                 }
             }
@@ -259,14 +302,48 @@ pub fn eval_provider(
     claims: Vec<Arc<Record>>,
     previous: Vec<Arc<Record>>,
 ) -> Result<Option<Hit>, EvalError> {
+    let group = ProviderGroup {
+        provider,
+        month,
+        claims,
+        previous,
+    };
+    eval_provider_traced(program, index, data, group, NoTrace).0
+}
+
+/// A provider's claims in one month and in the month before (each oldest first).
+#[derive(Debug, Clone)]
+pub struct ProviderGroup<'g> {
+    pub provider: &'g str,
+    /// The first day of the month.
+    pub month: NaiveDate,
+    pub claims: Vec<Arc<Record>>,
+    pub previous: Vec<Arc<Record>>,
+}
+
+/// As `eval_provider`, with `trace` observing the walk; gives the observer back.
+pub fn eval_provider_traced<'a, T: Trace<'a>>(
+    program: &'a Program,
+    index: usize,
+    data: &'a dyn Data,
+    group: ProviderGroup<'_>,
+    trace: T,
+) -> (Result<Option<Hit>, EvalError>, T) {
     let Some(rule) = program.rules.get(index) else {
-        return Ok(None);
+        return (Ok(None), trace);
     };
     let Some(p) = &rule.provider else {
-        return Ok(None);
+        return (Ok(None), trace);
     };
+    let ProviderGroup {
+        provider,
+        month,
+        claims,
+        previous,
+    } = group;
     // Provider rules read no shared values (sharing is per claim), so no claim is needed.
-    let mut eval = ClaimEval::new(program, data, Arc::new(Record::default()));
+    let mut eval = ClaimEval::traced(program, data, Arc::new(Record::default()), trace);
+    eval.trace.begin(None);
     let mut frame = vec![Value::Absent; rule.frame.max(2) as usize];
     let records = |rs: Vec<Arc<Record>>| Value::List(rs.into_iter().map(Value::Record).collect());
     set(&mut frame, p.provider, Value::Text(provider.into()));
@@ -279,13 +356,16 @@ pub fn eval_provider(
             rule: rule.id.clone(),
             message,
             span,
-        })?;
-    Ok(fired.map(|(amount, message)| Hit {
-        rule: index,
-        line: None,
-        amount,
-        message,
-    }))
+        });
+    let hit = fired.map(|f| {
+        f.map(|(amount, message)| Hit {
+            rule: index,
+            line: None,
+            amount,
+            message,
+        })
+    });
+    (hit, eval.into_trace())
 }
 
 /// Why the walk stopped: a shared value it needs is not computed yet, or an error.
@@ -347,17 +427,44 @@ pub fn eval_constant(ir: &Ir) -> Option<Value> {
         }
     }
     let mut frame = vec![Value::Absent; max_var(ir) as usize + 1];
-    eval(ir, &mut frame, &mut |_| None, &NoData, &Value::Absent).ok()
+    eval(
+        ir,
+        &mut frame,
+        &mut |_| None,
+        &NoData,
+        &Value::Absent,
+        &mut NoTrace,
+    )
+    .ok()
 }
 
 type Shared<'s> = &'s mut dyn FnMut(u32) -> Option<Value>;
 
-fn eval(
-    ir: &Ir,
+/// Evaluates a node, telling the trace (a no-op unless `T::ON`) where it starts and ends.
+fn eval<'p, T: Trace<'p>>(
+    ir: &'p Ir,
     frame: &mut [Value],
     shared: Shared<'_>,
     data: &dyn Data,
     claim: &Value,
+    tr: &mut T,
+) -> Result<Value, Pending> {
+    if !T::ON {
+        return eval_node(ir, frame, shared, data, claim, tr);
+    }
+    let at = tr.enter(ir);
+    let result = eval_node(ir, frame, shared, data, claim, tr);
+    tr.exit(at, result.as_ref().ok());
+    result
+}
+
+fn eval_node<'p, T: Trace<'p>>(
+    ir: &'p Ir,
+    frame: &mut [Value],
+    shared: Shared<'_>,
+    data: &dyn Data,
+    claim: &Value,
+    tr: &mut T,
 ) -> Result<Value, Pending> {
     let sp = ir.span;
     Ok(match &ir.kind {
@@ -367,25 +474,25 @@ fn eval(
             Some(v) => v,
             None => return Err(Pending::Shared(*id)),
         },
-        IrKind::Field { base, slot, .. } => match eval(base, frame, shared, data, claim)? {
+        IrKind::Field { base, slot, .. } => match eval(base, frame, shared, data, claim, tr)? {
             Value::Record(r) => r.get(*slot).clone(),
             _ => Value::Absent,
         },
         IrKind::Prop { base, prop, .. } => {
-            let b = eval(base, frame, shared, data, claim)?;
+            let b = eval(base, frame, shared, data, claim, tr)?;
             property(&b, prop)
         }
         IrKind::Lookup { table, keys, at } => {
             let mut key = Vec::with_capacity(keys.len());
             for k in keys {
-                match eval(k, frame, shared, data, claim)? {
+                match eval(k, frame, shared, data, claim, tr)? {
                     Value::Absent => return Ok(Value::Absent),
                     v => key.push(v),
                 }
             }
             let date = match at {
                 None => None,
-                Some(a) => match eval(a, frame, shared, data, claim)? {
+                Some(a) => match eval(a, frame, shared, data, claim, tr)? {
                     Value::Date(d) => Some(d),
                     Value::DateTime(t) => Some(t.date()),
                     _ => return Ok(Value::Absent),
@@ -396,7 +503,7 @@ fn eval(
                 .unwrap_or(Value::Absent)
         }
         IrKind::Rows(t) => Value::List(data.rows(*t).into_iter().map(Value::Record).collect()),
-        IrKind::History(psn) => match (eval(psn, frame, shared, data, claim)?, claim) {
+        IrKind::History(psn) => match (eval(psn, frame, shared, data, claim, tr)?, claim) {
             (Value::Text(p), Value::Record(current)) => Value::List(
                 data.history(&p, current)
                     .into_iter()
@@ -408,31 +515,31 @@ fn eval(
         IrKind::List(items) => {
             let mut out = Vec::with_capacity(items.len());
             for i in items {
-                out.push(eval(i, frame, shared, data, claim)?);
+                out.push(eval(i, frame, shared, data, claim, tr)?);
             }
             Value::List(out)
         }
-        IrKind::Not(x) => Value::Bool(!truth(&eval(x, frame, shared, data, claim)?)),
-        IrKind::Neg(x) => match eval(x, frame, shared, data, claim)? {
+        IrKind::Not(x) => Value::Bool(!truth(&eval(x, frame, shared, data, claim, tr)?)),
+        IrKind::Neg(x) => match eval(x, frame, shared, data, claim, tr)? {
             Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| overflow(sp))?),
             Value::Decimal(d) => Value::Decimal(-d),
             _ => Value::Absent,
         },
         IrKind::And(a, b) => Value::Bool(
-            truth(&eval(a, frame, shared, data, claim)?)
-                && truth(&eval(b, frame, shared, data, claim)?),
+            truth(&eval(a, frame, shared, data, claim, tr)?)
+                && truth(&eval(b, frame, shared, data, claim, tr)?),
         ),
         IrKind::Or(a, b) => Value::Bool(
-            truth(&eval(a, frame, shared, data, claim)?)
-                || truth(&eval(b, frame, shared, data, claim)?),
+            truth(&eval(a, frame, shared, data, claim, tr)?)
+                || truth(&eval(b, frame, shared, data, claim, tr)?),
         ),
-        IrKind::Coalesce(a, b) => match eval(a, frame, shared, data, claim)? {
-            Value::Absent => eval(b, frame, shared, data, claim)?,
+        IrKind::Coalesce(a, b) => match eval(a, frame, shared, data, claim, tr)? {
+            Value::Absent => eval(b, frame, shared, data, claim, tr)?,
             v => v,
         },
         IrKind::Bin(op, a, b) => {
-            let x = eval(a, frame, shared, data, claim)?;
-            let y = eval(b, frame, shared, data, claim)?;
+            let x = eval(a, frame, shared, data, claim, tr)?;
+            let y = eval(b, frame, shared, data, claim, tr)?;
             binary(*op, x, y, sp)?
         }
         IrKind::InList {
@@ -440,11 +547,11 @@ fn eval(
             list,
             negated,
         } => {
-            let v = eval(value, frame, shared, data, claim)?;
+            let v = eval(value, frame, shared, data, claim, tr)?;
             if v.is_absent() {
                 return Ok(Value::Bool(false));
             }
-            let found = match eval(list, frame, shared, data, claim)? {
+            let found = match eval(list, frame, shared, data, claim, tr)? {
                 Value::List(items) => items.iter().any(|i| equal(&v, i)),
                 _ => false,
             };
@@ -457,9 +564,9 @@ fn eval(
             inclusive,
             negated,
         } => {
-            let v = eval(value, frame, shared, data, claim)?;
-            let lo = eval(lo, frame, shared, data, claim)?;
-            let hi = eval(hi, frame, shared, data, claim)?;
+            let v = eval(value, frame, shared, data, claim, tr)?;
+            let lo = eval(lo, frame, shared, data, claim, tr)?;
+            let hi = eval(hi, frame, shared, data, claim, tr)?;
             if v.is_absent() {
                 return Ok(Value::Bool(false));
             }
@@ -471,7 +578,7 @@ fn eval(
             };
             Value::Bool((above && below) != *negated)
         }
-        IrKind::IsSome { value, bind } => match eval(value, frame, shared, data, claim)? {
+        IrKind::IsSome { value, bind } => match eval(value, frame, shared, data, claim, tr)? {
             Value::Absent => Value::Bool(false),
             v => {
                 if let Some(var) = bind {
@@ -480,16 +587,16 @@ fn eval(
                 Value::Bool(true)
             }
         },
-        IrKind::IsNone(x) => Value::Bool(eval(x, frame, shared, data, claim)?.is_absent()),
+        IrKind::IsNone(x) => Value::Bool(eval(x, frame, shared, data, claim, tr)?.is_absent()),
         IrKind::If {
             cond,
             then,
             otherwise,
         } => {
-            if truth(&eval(cond, frame, shared, data, claim)?) {
-                eval(then, frame, shared, data, claim)?
+            if truth(&eval(cond, frame, shared, data, claim, tr)?) {
+                eval(then, frame, shared, data, claim, tr)?
             } else {
-                eval(otherwise, frame, shared, data, claim)?
+                eval(otherwise, frame, shared, data, claim, tr)?
             }
         }
         IrKind::Quant {
@@ -498,16 +605,19 @@ fn eval(
             source,
             body,
         } => {
-            let items = list_of(eval(source, frame, shared, data, claim)?);
+            let items = list_of(eval(source, frame, shared, data, claim, tr)?);
+            // The body per item is summed up by this node's value (an error rewinds the mute).
+            tr.mute(true);
             let mut result = *all;
             for item in items {
                 set(frame, *var, item);
-                let holds = truth(&eval(body, frame, shared, data, claim)?);
+                let holds = truth(&eval(body, frame, shared, data, claim, tr)?);
                 if holds != *all {
                     result = !*all;
                     break;
                 }
             }
+            tr.mute(false);
             Value::Bool(result)
         }
         IrKind::Agg {
@@ -529,18 +639,19 @@ fn eval(
             shared,
             data,
             claim,
+            tr,
         )?,
         IrKind::Call { func, args } => {
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
-                vals.push(eval(a, frame, shared, data, claim)?);
+                vals.push(eval(a, frame, shared, data, claim, tr)?);
             }
             call(*func, &vals, sp)?
         }
         IrKind::Let { var, value, body } => {
-            let v = eval(value, frame, shared, data, claim)?;
+            let v = eval(value, frame, shared, data, claim, tr)?;
             set(frame, *var, v);
-            eval(body, frame, shared, data, claim)?
+            eval(body, frame, shared, data, claim, tr)?
         }
     })
 }
@@ -557,34 +668,59 @@ fn list_of(v: Value) -> Vec<Value> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn aggregate(
-    ir: &Ir,
+fn aggregate<'p, T: Trace<'p>>(
+    ir: &'p Ir,
     kind: AggKind,
     var: Var,
-    source: &Ir,
-    filter: Option<&Ir>,
-    value: Option<&Ir>,
-    by: Option<&Ir>,
+    source: &'p Ir,
+    filter: Option<&'p Ir>,
+    value: Option<&'p Ir>,
+    by: Option<&'p Ir>,
     frame: &mut [Value],
     shared: Shared<'_>,
     data: &dyn Data,
     claim: &Value,
+    tr: &mut T,
 ) -> Result<Value, Pending> {
-    let items = list_of(eval(source, frame, shared, data, claim)?);
+    let items = list_of(eval(source, frame, shared, data, claim, tr)?);
+    // The filter and value per item are summed up by the aggregate's own value.
+    tr.mute(true);
+    let result = aggregate_items(
+        ir, kind, var, items, filter, value, by, frame, shared, data, claim, tr,
+    );
+    tr.mute(false);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn aggregate_items<'p, T: Trace<'p>>(
+    ir: &'p Ir,
+    kind: AggKind,
+    var: Var,
+    items: Vec<Value>,
+    filter: Option<&'p Ir>,
+    value: Option<&'p Ir>,
+    by: Option<&'p Ir>,
+    frame: &mut [Value],
+    shared: Shared<'_>,
+    data: &dyn Data,
+    claim: &Value,
+    tr: &mut T,
+) -> Result<Value, Pending> {
     let mut count: i64 = 0;
     let mut picked: Vec<Value> = Vec::new();
     let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
     for item in items {
         set(frame, var, item.clone());
         if let Some(f) = filter {
-            if !truth(&eval(f, frame, shared, data, claim)?) {
+            if !truth(&eval(f, frame, shared, data, claim, tr)?) {
                 continue;
             }
         }
         count += 1;
         if kind == AggKind::Groups {
             let key = match by {
-                Some(k) => eval(k, frame, shared, data, claim)?,
+                Some(k) => eval(k, frame, shared, data, claim, tr)?,
                 None => Value::Absent,
             };
             if key.is_absent() {
@@ -597,7 +733,7 @@ fn aggregate(
             continue;
         }
         let v = match value {
-            Some(v) => eval(v, frame, shared, data, claim)?,
+            Some(v) => eval(v, frame, shared, data, claim, tr)?,
             None => item,
         };
         if matches!(kind, AggKind::First) {

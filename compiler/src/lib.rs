@@ -16,6 +16,7 @@ pub mod lower;
 pub mod model;
 mod rules;
 pub mod source;
+pub mod trace;
 mod typeck;
 pub mod types;
 pub mod value;

@@ -43,12 +43,12 @@ pub enum EngineError {
 pub struct Engine {
     pub program: Program,
     pub layout: ClaimLayout,
-    tables: Vec<LoadedTable>,
+    pub(crate) tables: Vec<LoadedTable>,
     /// `NAME@sha256:…`: which exact rules produced a finding.
     pub rulebook: Arc<str>,
     rule_names: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
     /// The rule texts, to say where an evaluation error happened.
-    sources: vigil_compiler::source::SourceMap,
+    pub(crate) sources: vigil_compiler::source::SourceMap,
     /// A native screen, when one is set: rules it clears on a claim are not interpreted.
     screen: Option<Arc<dyn Screen>>,
 }
@@ -304,7 +304,7 @@ impl Engine {
             .sum()
     }
 
-    fn text(&self, claim: &Record, slot: usize) -> Option<Arc<str>> {
+    pub(crate) fn text(&self, claim: &Record, slot: usize) -> Option<Arc<str>> {
         match claim.get(slot) {
             Value::Text(t) => Some(t.clone()),
             _ => None,
@@ -439,7 +439,7 @@ impl Engine {
         (findings, errors)
     }
 
-    fn finding(
+    pub(crate) fn finding(
         &self,
         hit: &Hit,
         claim: Option<&Record>,
@@ -496,7 +496,7 @@ impl Engine {
 /// A provider's claims in one month, and whether the claims file (not only history) has one.
 type MonthGroup<'c> = (Vec<&'c Arc<Record>>, bool);
 
-fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
+pub(crate) fn previous_month(m: NaiveDate) -> Option<NaiveDate> {
     if m.month() == 1 {
         NaiveDate::from_ymd_opt(m.year() - 1, 12, 1)
     } else {
@@ -537,7 +537,7 @@ impl<'e> RunData<'e> {
 
     /// Oldest first: by begndate (absent first), then setl_id in serial order
     /// (`interp::sorts_before`, the order the rules themselves use).
-    fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
+    pub(crate) fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
         let date = |c: &Record| {
             self.begndate
                 .map(|s| c.get(s).clone())

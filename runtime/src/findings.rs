@@ -147,6 +147,11 @@ impl<'a> JsonLine<'a> {
     }
 }
 
+/// A finding as the JSON object `write_jsonl` writes for it.
+pub fn finding_json(f: &Finding) -> serde_json::Value {
+    serde_json::to_value(JsonLine::new(f)).unwrap_or(serde_json::Value::Null)
+}
+
 /// Writes findings as JSON Lines (formats.md §2), one object per line ending in `\n`, in the
 /// order given (call [`sort_findings`] first). Chinese text is written as UTF-8, not escaped.
 ///

@@ -44,6 +44,7 @@ pub mod batch;
 pub mod claims;
 pub mod compare;
 pub mod engine;
+pub mod explain;
 pub mod findings;
 pub mod findings_file;
 pub mod fingerprint;

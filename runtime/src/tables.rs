@@ -171,6 +171,16 @@ impl LoadedTable {
         self.rows.is_empty()
     }
 
+    /// The declared column names, in the order of a row's values.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The slots of the key columns, in declared order.
+    pub fn key_slots(&self) -> &[usize] {
+        &self.key_slots
+    }
+
     /// The slot of a declared column in every row.
     pub fn column_slot(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)

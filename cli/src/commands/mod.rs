@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diff;
 pub mod doc;
+pub mod explain;
 pub mod fmt;
 pub mod report;
 pub mod run;
