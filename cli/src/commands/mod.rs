@@ -64,3 +64,8 @@ pub fn attach_native(engine: &mut Engine, loaded: &LoadedRulebook) {
         Err(e) => eprintln!("note: {e}; running on the interpreter alone"),
     }
 }
+
+/// Loads, checks and prepares a rulebook to run on the interpreter alone.
+pub fn prepare(book: &Path, tables: &[(String, PathBuf)]) -> Option<Engine> {
+    engine_for(&load_checked(book)?, tables)
+}
