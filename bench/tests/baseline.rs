@@ -51,9 +51,9 @@ fn text(v: &Value) -> String {
     v.as_text().unwrap_or("").to_string()
 }
 
-/// Compares the baseline with the engine on `claims` (+ `history`); returns the number of
-/// findings compared.
-fn agree(s: &Setup, claims: &[Record], history: &[Record]) -> usize {
+/// Compares the baseline with the engine on `claims` (+ `history`); returns the findings
+/// compared and the rules among them.
+fn agree(s: &Setup, claims: &[Record], history: &[Record]) -> (usize, BTreeSet<String>) {
     let layout = &s.engine.layout;
     let all: Vec<Arc<Record>> = claims
         .iter()
@@ -73,7 +73,7 @@ fn agree(s: &Setup, claims: &[Record], history: &[Record]) -> usize {
         "every value of these claims fits the batch"
     );
 
-    let run = s.engine.run(claims, history, 1);
+    let run = s.engine.run(claims, history, 0);
     assert!(
         run.errors.is_empty(),
         "interpreter errors: {:?}",
@@ -105,7 +105,11 @@ fn agree(s: &Setup, claims: &[Record], history: &[Record]) -> usize {
         "the baseline misses {missing:?}\nand adds {extra:?}"
     );
     assert_eq!(got_kpi, want_kpi, "CN-KPI-001 provider-months");
-    got.len() + got_kpi.len()
+    let mut rules: BTreeSet<String> = got.iter().map(|(_, rule, _)| rule.clone()).collect();
+    if !got_kpi.is_empty() {
+        rules.insert(RULES[KPI].to_string());
+    }
+    (got.len() + got_kpi.len(), rules)
 }
 
 /// The baseline's verdicts as findings keys.
@@ -181,8 +185,9 @@ fn agrees_with_the_interpreter_on_the_samples() {
         &s.engine.layout,
         &std::fs::read(dir.join("history.jsonl")).expect("sample history"),
     );
-    let compared = agree(&s, &claims, &history);
+    let (compared, rules) = agree(&s, &claims, &history);
     // The samples plant every rule: all 23 are compared firing, not only staying silent.
+    assert_eq!(rules.len(), RULES.len(), "rules fired: {rules:?}");
     let expected = std::fs::read_to_string(dir.join("expected_findings.jsonl")).expect("golden");
     assert_eq!(compared, expected.lines().count());
 }
@@ -201,8 +206,11 @@ fn agrees_with_the_interpreter_on_generated_claims() {
         generate(&tables, &cfg, &mut out, Some(&mut history)).expect("generates in memory");
         let claims = read(&s.engine.layout, &out);
         let history = read(&s.engine.layout, &history);
-        let compared = agree(&s, &claims, &history);
-        assert!(compared > 0, "seed {seed}: something fires");
+        let (compared, rules) = agree(&s, &claims, &history);
+        assert!(
+            compared > 0 && rules.len() >= 20,
+            "seed {seed}: {compared} findings of {rules:?}"
+        );
     }
 }
 
@@ -219,4 +227,62 @@ fn a_batch_built_on_other_strings_is_refused() {
         s.baseline.run(&batch),
         Err(BaselineError::ForeignStrings)
     ));
+}
+
+/// A price with more places than the batch's words hold is UNFIT: CN-PRICE-001 bails on that
+/// claim (the interpreter decides it), and every other rule and claim is still decided.
+#[test]
+fn an_unfit_price_bails_its_rule_on_its_claim_only() {
+    let s = setup();
+    let layout = &s.engine.layout;
+    let mut claims = read(
+        layout,
+        &std::fs::read(national_root().join("samples/claims.jsonl")).expect("samples"),
+    );
+    claims.truncate(20);
+    let fee_list = layout.claim().slot("fee_list").expect("fee_list");
+    let pric = layout
+        .record("fee_line")
+        .and_then(|r| r.slot("pric"))
+        .expect("pric");
+    let cap = layout
+        .record("fee_line")
+        .and_then(|r| r.slot("pric_uplmt_amt"))
+        .expect("pric_uplmt_amt");
+    // The first claim with a priced line that has its own cap: give the line a price of five
+    // places, so the price rule has to compare it.
+    let (target, line) = claims
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| match c.get(fee_list) {
+            Value::List(items) => items
+                .iter()
+                .position(|l| matches!(l, Value::Record(r) if !r.get(pric).is_absent() && !r.get(cap).is_absent()))
+                .map(|line| (i, line)),
+            _ => None,
+        })
+        .expect("a sample line with a price and a cap");
+    if let Value::List(items) = &mut claims[target].values[fee_list] {
+        if let Value::Record(r) = &mut items[line] {
+            Arc::make_mut(r).values[pric] = Value::Decimal(rust_decimal::Decimal::new(12_345, 5));
+        }
+    }
+    let all: Vec<Arc<Record>> = claims.iter().cloned().map(Arc::new).collect();
+    let batch = Batch::new(layout, &all, s.baseline.strings());
+    let outcome = s.baseline.run(&batch).expect("runs");
+    let price = RULES
+        .iter()
+        .position(|r| *r == "CN-PRICE-001")
+        .expect("rule");
+    for claim in 0..claims.len() {
+        for rule in 0..RULES.len() {
+            let bailed = outcome.verdict(claim, rule).is_none();
+            assert_eq!(
+                bailed,
+                claim == target && rule == price,
+                "claim {claim} rule {rule}"
+            );
+        }
+    }
+    assert_eq!(outcome.bailed(), 1);
 }
