@@ -293,6 +293,9 @@ impl Baseline {
             event: Vec::new(),
             row: Vec::new(),
             dx: Vec::new(),
+            same_day: Vec::new(),
+            days: Vec::new(),
+            per_diem: Vec::new(),
             out: Outcome {
                 starts: Vec::with_capacity(claims + 1),
                 fired: Vec::new(),
@@ -323,6 +326,13 @@ struct Pass<'r, 'b> {
     row: Vec<u32>,
     /// The current claim's diagnoses (main, then diseinfo), filled when a rule needs them.
     dx: Vec<&'b str>,
+    /// The current claim's lines with a code and an event date as (code, day, line index),
+    /// sorted: the lines of one code on one day are a run (CN-DUP-001).
+    same_day: Vec<(u32, i64, u32)>,
+    /// Care days of the current claim (CN-BEDIDLE-001).
+    days: Vec<i64>,
+    /// The current claim's per-diem lines as (code, cnt word) (CN-DIEM-001).
+    per_diem: Vec<(u32, i64)>,
     out: Outcome,
 }
 
@@ -416,6 +426,7 @@ impl<'b> Pass<'_, 'b> {
             });
         }
         let mut dx_ready = false;
+        let mut same_day_ready = false;
         let mut bail: u32 = 0;
         let start = self.out.fired.len();
         let provider_lv = base
@@ -504,17 +515,24 @@ impl<'b> Pass<'_, 'b> {
                     if daily_max == UNFIT {
                         bail |= bit(DUP);
                     } else if daily_max != ABSENT {
-                        let sn = l.feedetl_sn[line];
-                        let mut earlier: i64 = 0;
-                        for (j, other) in (l0..l1).enumerate() {
-                            if j != i
-                                && l.hilist_code[other] == code
-                                && self.event[j] == day
-                                && self.before(l.feedetl_sn[other], sn)
-                            {
-                                earlier += 1;
+                        if !same_day_ready {
+                            same_day_ready = true;
+                            self.same_day.clear();
+                            for (j, &d) in self.event.iter().enumerate() {
+                                let code = l.hilist_code[l0 + j];
+                                if code != 0 && d != ABSENT {
+                                    self.same_day.push((code, d, j as u32));
+                                }
                             }
+                            self.same_day.sort_unstable();
                         }
+                        let sn = l.feedetl_sn[line];
+                        let from = self.same_day.partition_point(|k| (k.0, k.1) < (code, day));
+                        let earlier = self.same_day[from..]
+                            .iter()
+                            .take_while(|k| k.0 == code && k.1 == day)
+                            .filter(|k| self.before(l.feedetl_sn[l0 + k.2 as usize], sn))
+                            .count() as i64;
                         if earlier >= daily_max {
                             self.out.fired.push(Fired {
                                 rule: DUP,
@@ -649,49 +667,36 @@ impl<'b> Pass<'_, 'b> {
         // CN-DIEM-001: per-diem items billed for more days than the stay.
         if inpatient && begin_day != ABSENT && end_day != ABSENT {
             let stay = stay_days(begin_day, end_day);
-            let per_diem = |i: usize| {
+            // Summed per code over the lines sorted by code. An UNFIT count or an overflow
+            // anywhere bails (the rule reads groups in order of appearance and may stop at an
+            // earlier group, so bailing on any is the safe side).
+            self.per_diem.clear();
+            for (i, line) in (l0..l1).enumerate() {
                 let r = self.row[i];
-                r != NO_ROW && cat.per_diem[r as usize]
-            };
-            let mut over = false;
-            'groups: for (i, line) in (l0..l1).enumerate() {
-                let code = l.hilist_code[line];
-                if !per_diem(i) || (0..i).any(|j| per_diem(j) && l.hilist_code[l0 + j] == code) {
-                    continue;
-                }
-                let mut billed: i64 = 0;
-                for (j, other) in (l0..l1).enumerate().skip(i) {
-                    if !per_diem(j) || l.hilist_code[other] != code {
-                        continue;
-                    }
-                    match l.cnt[other] {
-                        ABSENT => {}
-                        UNFIT => {
-                            bail |= bit(DIEM);
-                            break 'groups;
-                        }
-                        n => match billed.checked_add(n) {
-                            Some(b) => billed = b,
-                            None => {
-                                bail |= bit(DIEM);
-                                break 'groups;
-                            }
-                        },
-                    }
-                }
-                match stay.checked_mul(DEC_ONE) {
-                    Some(limit) if billed > limit => {
-                        over = true;
-                        break;
-                    }
-                    Some(_) => {}
-                    None => {
-                        bail |= bit(DIEM);
-                        break;
-                    }
+                if r != NO_ROW && cat.per_diem[r as usize] {
+                    self.per_diem.push((l.hilist_code[line], l.cnt[line]));
                 }
             }
-            if over && bail & bit(DIEM) == 0 {
+            self.per_diem.sort_unstable_by_key(|g| g.0);
+            let limit = stay.checked_mul(DEC_ONE);
+            let (mut over, mut undecided) = (false, limit.is_none());
+            for group in self.per_diem.chunk_by(|a, b| a.0 == b.0) {
+                let mut billed: Option<i64> = Some(0);
+                for &(_, cnt) in group {
+                    billed = match cnt {
+                        ABSENT => billed,
+                        UNFIT => None,
+                        n => billed.and_then(|b| b.checked_add(n)),
+                    };
+                }
+                match (billed, limit) {
+                    (Some(b), Some(limit)) => over |= b > limit,
+                    _ => undecided = true,
+                }
+            }
+            if undecided {
+                bail |= bit(DIEM);
+            } else if over {
                 fire_claim(DIEM);
             }
         }
@@ -700,15 +705,16 @@ impl<'b> Pass<'_, 'b> {
         if inpatient && begin_day != ABSENT && end_day != ABSENT {
             let stay = stay_days(begin_day, end_day);
             if stay >= BEDIDLE_MIN_STAY_DAYS {
-                let care = |i: usize| {
+                self.days.clear();
+                for (i, &day) in self.event.iter().enumerate() {
                     let t = l.med_chrgitm_type[l0 + i];
-                    !(t != 0 && (t == codes.bed || t == codes.nursing)) && self.event[i] != ABSENT
-                };
-                let care_days = (0..l1 - l0)
-                    .filter(|&i| {
-                        care(i) && !(0..i).any(|j| care(j) && self.event[j] == self.event[i])
-                    })
-                    .count() as i64;
+                    if day != ABSENT && !(t != 0 && (t == codes.bed || t == codes.nursing)) {
+                        self.days.push(day);
+                    }
+                }
+                self.days.sort_unstable();
+                self.days.dedup();
+                let care_days = self.days.len() as i64;
                 if care_days * 2 < stay {
                     fire_claim(BEDIDLE);
                 }
