@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod baseline;
 pub mod gen;
 
 /// The national rulebook folder of this repository.
