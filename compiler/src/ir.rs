@@ -256,6 +256,46 @@ impl Ir {
         }
     }
 
+    /// The children of a node, mutably, in [`Ir::children`]'s order.
+    pub fn children_mut(&mut self) -> Vec<&mut Ir> {
+        match &mut self.kind {
+            IrKind::Lit(_) | IrKind::Var(_) | IrKind::Shared(_) | IrKind::Rows(_) => vec![],
+            IrKind::Field { base, .. } | IrKind::Prop { base, .. } => vec![base],
+            IrKind::Lookup { keys, at, .. } => keys.iter_mut().chain(at.as_deref_mut()).collect(),
+            IrKind::History(x) | IrKind::Not(x) | IrKind::Neg(x) | IrKind::IsNone(x) => vec![x],
+            IrKind::IsSome { value, .. } => vec![value],
+            IrKind::List(items) | IrKind::Call { args: items, .. } => items.iter_mut().collect(),
+            IrKind::And(a, b)
+            | IrKind::Or(a, b)
+            | IrKind::Bin(_, a, b)
+            | IrKind::Coalesce(a, b) => {
+                vec![a, b]
+            }
+            IrKind::InList { value, list, .. } => vec![value, list],
+            IrKind::InRange { value, lo, hi, .. } => vec![value, lo, hi],
+            IrKind::If {
+                cond,
+                then,
+                otherwise,
+            } => vec![cond, then, otherwise],
+            IrKind::Quant { source, body, .. } => vec![source, body],
+            IrKind::Agg {
+                source,
+                filter,
+                value,
+                by,
+                ..
+            } => {
+                let mut v: Vec<&mut Ir> = vec![source];
+                v.extend(filter.as_deref_mut());
+                v.extend(by.as_deref_mut());
+                v.extend(value.as_deref_mut());
+                v
+            }
+            IrKind::Let { value, body, .. } => vec![value, body],
+        }
+    }
+
     /// The children of a node, in evaluation order.
     pub fn children(&self) -> Vec<&Ir> {
         match &self.kind {

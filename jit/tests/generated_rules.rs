@@ -7,35 +7,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use vigil_compiler::interp::{ClaimEval, Data};
-use vigil_compiler::value::{Record, Value};
+use vigil_compiler::interp::ClaimEval;
+use vigil_compiler::value::Record;
 use vigil_jit::{Kernel, Verdict};
 use vigil_runtime::batch::Batch;
 use vigil_runtime::claims::{ClaimLayout, ClaimReader};
-use vigil_runtime::tables::{LoadedTable, Tables};
+use vigil_runtime::tables::{LoadedTable, Tables, TablesOnly};
 
 fn book() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")
-}
-
-struct TablesOnly<'t>(&'t [LoadedTable]);
-
-impl Data for TablesOnly<'_> {
-    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Arc<Record>> {
-        self.0.get(table as usize)?.lookup(key, at).cloned()
-    }
-    fn rows(&self, table: u32) -> Vec<Arc<Record>> {
-        self.0
-            .get(table as usize)
-            .map(|t| t.rows().to_vec())
-            .unwrap_or_default()
-    }
-    fn history(&self, _: &str, _: &Record) -> Vec<Arc<Record>> {
-        vec![]
-    }
 }
 
 fn int_lit() -> impl Strategy<Value = String> {

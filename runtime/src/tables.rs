@@ -872,3 +872,24 @@ impl Tables {
         self.tables.values()
     }
 }
+
+/// Reference data of tables alone, with no patient history: what rules that read no history
+/// need (the native backend's checks against the interpreter, benchmarks of such rules).
+pub struct TablesOnly<'t>(pub &'t [LoadedTable]);
+
+impl vigil_compiler::interp::Data for TablesOnly<'_> {
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Arc<Record>> {
+        self.0.get(table as usize)?.lookup(key, at).cloned()
+    }
+
+    fn rows(&self, table: u32) -> Vec<Arc<Record>> {
+        self.0
+            .get(table as usize)
+            .map(|t| t.rows().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn history(&self, _: &str, _: &Record) -> Vec<Arc<Record>> {
+        vec![]
+    }
+}

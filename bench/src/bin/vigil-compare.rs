@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use vigil_bench::baseline::Baseline;
 use vigil_bench::national_root;
-use vigil_compiler::interp::{ClaimEval, Data};
+use vigil_compiler::interp::ClaimEval;
 use vigil_compiler::value::{Record, Value};
 use vigil_jit::Kernel;
 use vigil_runtime::batch::Batch;
 use vigil_runtime::engine::{read_claims, Engine};
 use vigil_runtime::screen::Screen;
+use vigil_runtime::tables::TablesOnly;
 
 struct Args {
     claims: PathBuf,
@@ -57,33 +58,6 @@ fn best<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     }
     // `n` is at least 1 at every call below, so a value was produced.
     (fastest, last.expect("n >= 1"))
-}
-
-struct NoHistory<'e>(&'e Engine);
-
-impl Data for NoHistory<'_> {
-    fn lookup(
-        &self,
-        table: u32,
-        key: &[Value],
-        at: Option<chrono::NaiveDate>,
-    ) -> Option<Arc<Record>> {
-        self.0
-            .tables()
-            .get(table as usize)?
-            .lookup(key, at)
-            .cloned()
-    }
-    fn rows(&self, table: u32) -> Vec<Arc<Record>> {
-        self.0
-            .tables()
-            .get(table as usize)
-            .map(|t| t.rows().to_vec())
-            .unwrap_or_default()
-    }
-    fn history(&self, _: &str, _: &Record) -> Vec<Arc<Record>> {
-        vec![]
-    }
 }
 
 fn ms(d: Duration) -> String {
@@ -154,7 +128,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         cleared
     });
-    let data = NoHistory(&interp);
+    let data = TablesOnly(interp.tables());
     let (t_native_interp, _) = best(1, || {
         let mut hits = 0usize;
         for c in &shared {
