@@ -2,8 +2,10 @@
 //! diff checked against what two plain `vigil run`s of the same rulebooks give.
 
 use std::collections::BTreeMap;
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::{copy_dir, replace_in};
 
 use serde_json::Value;
 
@@ -48,29 +50,6 @@ fn workspace() -> tempfile::TempDir {
     )
     .expect("copy history");
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
-    }
-}
-
-fn replace_in(file: &Path, from: &str, to: &str) {
-    let t = std::fs::read_to_string(file).expect("read");
-    assert!(
-        t.contains(from),
-        "{} does not contain {from:?}",
-        file.display()
-    );
-    std::fs::write(file, t.replacen(from, to, 1)).expect("write");
 }
 
 /// Removes the rule `id` from `file`, with every test block that names it (a top-level block

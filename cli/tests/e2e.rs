@@ -1,7 +1,9 @@
 //! End-to-end: the `vigil` binary as an officer or a CI script runs it.
 
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::{copy_dir, replace_in};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -28,29 +30,6 @@ fn national_copy() -> tempfile::TempDir {
         &dir.path().join("cn-national"),
     );
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
-    }
-}
-
-fn replace_in(file: &Path, from: &str, to: &str) {
-    let t = std::fs::read_to_string(file).expect("read");
-    assert!(
-        t.contains(from),
-        "{} does not contain {from:?}",
-        file.display()
-    );
-    std::fs::write(file, t.replacen(from, to, 1)).expect("write");
 }
 
 #[test]

@@ -220,6 +220,17 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.switch_to_block(go_on);
     }
 
+    /// Calls a Rust function at `target` and bails when it answers BAIL.
+    fn call_checked(&mut self, sig: SigRef, target: usize, args: &[Value]) -> Value {
+        let f = self.iconst(target as i64);
+        let call = self.b.ins().call_indirect(sig, f, args);
+        let r = self.b.inst_results(call)[0];
+        let bad = self.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
+        let bad = self.b.ins().uextend(W, bad);
+        self.bail_if(bad);
+        r
+    }
+
     /// Bails when a computed word collides with a sentinel (it would read as absent).
     fn guard_sentinel(&mut self, v: Value) {
         let hit = self
@@ -676,21 +687,16 @@ impl<'a, 'f> Gen<'a, 'f> {
             both,
             |g| {
                 let t = g.iconst(table as i64);
-                let call = match kv2 {
+                Ok(match kv2 {
                     None => {
-                        let f = g.iconst(calls::lookup as *const () as usize as i64);
-                        g.b.ins().call_indirect(sig, f, &[ctx, t, kv, day])
+                        g.call_checked(sig, calls::lookup as *const () as usize, &[ctx, t, kv, day])
                     }
-                    Some(k2) => {
-                        let f = g.iconst(calls::lookup2 as *const () as usize as i64);
-                        g.b.ins().call_indirect(sig2, f, &[ctx, t, kv, k2, day])
-                    }
-                };
-                let r = g.b.inst_results(call)[0];
-                let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
-                let bad = g.b.ins().uextend(W, bad);
-                g.bail_if(bad);
-                Ok(r)
+                    Some(k2) => g.call_checked(
+                        sig2,
+                        calls::lookup2 as *const () as usize,
+                        &[ctx, t, kv, k2, day],
+                    ),
+                })
             },
             |g| Ok(g.iconst(ABSENT)),
         )?;
@@ -1086,15 +1092,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             )?,
             (Func::Age, K::Date, K::Date) => self.branch(
                 both,
-                |g| {
-                    let f = g.iconst(calls::age as *const () as usize as i64);
-                    let call = g.b.ins().call_indirect(two, f, &[a.0, b.0]);
-                    let r = g.b.inst_results(call)[0];
-                    let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
-                    let bad = g.b.ins().uextend(W, bad);
-                    g.bail_if(bad);
-                    Ok(r)
-                },
+                |g| Ok(g.call_checked(two, calls::age as *const () as usize, &[a.0, b.0])),
                 |g| Ok(g.iconst(ABSENT)),
             )?,
             (Func::StartsWith | Func::SortsBefore, K::Id, K::Id) => {
@@ -1104,15 +1102,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 };
                 self.branch(
                     both,
-                    |g| {
-                        let f = g.iconst(target as i64);
-                        let call = g.b.ins().call_indirect(ctx_two, f, &[ctx, a.0, b.0]);
-                        let r = g.b.inst_results(call)[0];
-                        let bad = g.b.ins().icmp_imm_s(IntCC::Equal, r, calls::BAIL);
-                        let bad = g.b.ins().uextend(W, bad);
-                        g.bail_if(bad);
-                        Ok(r)
-                    },
+                    |g| Ok(g.call_checked(ctx_two, target, &[ctx, a.0, b.0])),
                     // The interpreter answers absent for an absent argument: not true.
                     |g| Ok(g.iconst(ABSENT)),
                 )?
