@@ -17,14 +17,24 @@ use vigil_runtime::tables::LoadedTable;
 /// The answer that sends a claim back to the interpreter.
 pub const BAIL: i64 = UNFIT;
 
-/// What native code reads while it runs: the column addresses and what the calls need.
+/// What native code reads while it runs: the column addresses and what the calls need; and
+/// where it writes which rules bailed.
 #[repr(C)]
 pub struct Ctx<'r> {
-    /// Column base addresses: claim levels first, then table levels ([`crate::Shape`]).
+    /// Column base addresses: claim levels first, then table levels ([`crate::shape::Shape`]).
     pub cols: *const *const u8,
     /// The run's tables and the batch's strings, for the calls.
     pub world: &'r World<'r>,
+    /// Written by each group function before it returns: bit `i` set when rule `i` of the
+    /// group bailed. A `Cell`: native code writes it through the shared pointer it is given.
+    pub bails: std::cell::Cell<i64>,
 }
+
+/// Where `Ctx::bails` is, for native code (two pointers precede it in the `repr(C)` layout).
+pub const BAILS_OFFSET: i32 = 16;
+
+// The native code's store lands on `bails` only if the layout says so.
+const _: () = assert!(std::mem::offset_of!(Ctx, bails) == BAILS_OFFSET as usize);
 
 /// The data behind the calls.
 pub struct World<'r> {

@@ -1,6 +1,7 @@
 //! IR → Cranelift: one native function per group of rules that range over the same rows (the
 //! claim rules; the line rules of one list), `fn(ctx, claim_row, line_row) -> mask`: bit `i`
-//! set when rule `i` of the group fires, -1 to bail (the interpreter decides that row).
+//! set when rule `i` of the group fires; the function also writes `Ctx::bails`, bit `i` set
+//! when rule `i` bailed (the interpreter decides it on that row).
 //!
 //! Every value is one `i64` word in the batch's encoding (`vigil_runtime::batch`): absent is
 //! `ABSENT` (ids: 0), decimals are scaled integers whose scale is known at compile time, so
@@ -140,23 +141,37 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// The body of a group: the shared expressions the rules read, computed once up front,
     /// then each rule's lets and `when`; returns a mask with bit `i` set when rule `i` of the
-    /// group fires, or -1 (bail) when the interpreter must decide this claim or line.
+    /// group fires, and stores the mask of rules that bailed in `Ctx::bails`.
     pub fn group(&mut self, rules: &[&RuleIr], shared: &[u32]) -> R<()> {
         let program = self.program;
         for &id in shared {
             let Some(s) = program.shared.get(id as usize) else {
                 return unsupported("a missing shared expression");
             };
+            if matches!(s.expr.kind, IrKind::History(_)) {
+                // A list: loops walk it where they range over it (`rows_of`).
+                continue;
+            }
             self.space = 1 + id;
             let (v, k) = self.expr(&s.expr)?;
             let slot = self.b.declare_var(W);
             self.b.def_var(slot, v);
             self.shared_vals.insert(id, (slot, k));
         }
-        let mut mask = self.iconst(0);
+        // A bail in the shared values leaves every rule of the group to the interpreter.
+        let all_bail = self.bail;
+        let mask = self.b.declare_var(W);
+        let bails = self.b.declare_var(W);
+        let zero = self.iconst(0);
+        self.b.def_var(mask, zero);
+        self.b.def_var(bails, zero);
         for (i, rule) in rules.iter().enumerate() {
-            // Each rule's variables live apart from the others' and the shared ones'.
+            // Each rule's variables live apart from the others' and the shared ones'; a bail
+            // in one rule hands only that rule to the interpreter.
             self.space = u32::MAX - i as u32;
+            let (own_bail, next) = (self.b.create_block(), self.b.create_block());
+            let fired = self.b.append_block_param(next, W);
+            self.bail = own_bail;
             for (var, e) in &rule.lets {
                 let (v, k) = self.expr(e)?;
                 self.bind(*var, v, k);
@@ -166,13 +181,39 @@ impl<'a, 'f> Gen<'a, 'f> {
                 return unsupported("a `when` that is not a boolean");
             }
             let t = self.truth(w);
-            let bit = self.b.ins().ishl_imm_u(t, i as i64);
-            mask = self.b.ins().bor(mask, bit);
+            self.b.ins().jump(next, &[t.into()]);
+            self.b.switch_to_block(own_bail);
+            let so_far = self.b.use_var(bails);
+            let more = self.b.ins().bor_imm_u(so_far, 1i64 << i);
+            self.b.def_var(bails, more);
+            let no = self.iconst(0);
+            self.b.ins().jump(next, &[no.into()]);
+            self.b.switch_to_block(next);
+            let bit = self.b.ins().ishl_imm_u(fired, i as i64);
+            let so_far = self.b.use_var(mask);
+            let m = self.b.ins().bor(so_far, bit);
+            self.b.def_var(mask, m);
         }
-        self.b.ins().return_(&[mask]);
-        self.b.switch_to_block(self.bail);
-        let bail = self.iconst(-1);
-        self.b.ins().return_(&[bail]);
+        let m = self.b.use_var(mask);
+        let bl = self.b.use_var(bails);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), bl, self.ctx, calls::BAILS_OFFSET);
+        self.b.ins().return_(&[m]);
+        self.b.switch_to_block(all_bail);
+        let every = self.iconst(if rules.len() >= 64 {
+            -1
+        } else {
+            (1i64 << rules.len()) - 1
+        });
+        self.b.ins().store(
+            MemFlagsData::trusted(),
+            every,
+            self.ctx,
+            calls::BAILS_OFFSET,
+        );
+        let none = self.iconst(0);
+        self.b.ins().return_(&[none]);
         self.b.seal_all_blocks();
         Ok(())
     }
@@ -460,6 +501,39 @@ impl<'a, 'f> Gen<'a, 'f> {
                 };
                 Ok((self.b.ins().band(r, here), K::Bool))
             }
+            IrKind::InRange {
+                value,
+                lo,
+                hi,
+                inclusive,
+                negated,
+            } => {
+                let v = self.expr(value)?;
+                let l = self.expr(lo)?;
+                let h = self.expr(hi)?;
+                let here = self.present(v.0, v.1);
+                let r = self.branch(
+                    here,
+                    |g| {
+                        // As the interpreter: an absent bound compares as nothing (false).
+                        let above = g.ordered(IntCC::SignedGreaterThanOrEqual, v, l)?;
+                        let cc = if *inclusive {
+                            IntCC::SignedLessThanOrEqual
+                        } else {
+                            IntCC::SignedLessThan
+                        };
+                        let below = g.ordered(cc, v, h)?;
+                        let both = g.b.ins().band(above, below);
+                        Ok(if *negated {
+                            g.b.ins().bxor_imm_u(both, 1)
+                        } else {
+                            both
+                        })
+                    },
+                    |g| Ok(g.iconst(0)),
+                )?;
+                Ok((r, K::Bool))
+            }
             IrKind::Call { func, args } => self.call(*func, args, &ir.ty),
             IrKind::Quant {
                 all,
@@ -743,32 +817,36 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok((self.b.ins().band(both, ne), K::Bool))
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                if x.1 == K::Id || y.1 == K::Id {
-                    return unsupported("ordering texts");
-                }
                 let cc = match op {
                     BinOp::Lt => IntCC::SignedLessThan,
                     BinOp::Le => IntCC::SignedLessThanOrEqual,
                     BinOp::Gt => IntCC::SignedGreaterThan,
                     _ => IntCC::SignedGreaterThanOrEqual,
                 };
-                let pa = self.present(x.0, x.1);
-                let pb = self.present(y.0, y.1);
-                let both = self.b.ins().band(pa, pb);
-                let r = self.branch(
-                    both,
-                    |g| {
-                        let (p, q, _) = g.comparable(x, y)?;
-                        let c = g.b.ins().icmp(cc, p, q);
-                        Ok(g.b.ins().uextend(W, c))
-                    },
-                    |g| Ok(g.iconst(0)),
-                )?;
-                Ok((r, K::Bool))
+                Ok((self.ordered(cc, x, y)?, K::Bool))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul => self.arithmetic(op, x, y),
             BinOp::Div => unsupported("division"),
         }
+    }
+
+    /// 1 when both are present and `x cc y`, else 0.
+    fn ordered(&mut self, cc: IntCC, x: (Value, K), y: (Value, K)) -> R<Value> {
+        if x.1 == K::Id || y.1 == K::Id {
+            return unsupported("ordering texts");
+        }
+        let pa = self.present(x.0, x.1);
+        let pb = self.present(y.0, y.1);
+        let both = self.b.ins().band(pa, pb);
+        self.branch(
+            both,
+            |g| {
+                let (p, q, _) = g.comparable(x, y)?;
+                let c = g.b.ins().icmp(cc, p, q);
+                Ok(g.b.ins().uextend(W, c))
+            },
+            |g| Ok(g.iconst(0)),
+        )
     }
 
     fn arithmetic(&mut self, op: BinOp, x: (Value, K), y: (Value, K)) -> R<(Value, K)> {
@@ -863,8 +941,63 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let end = self.iconst(rows as i64);
                 Ok((first, end, K::Table(*t)))
             }
+            IrKind::Shared(id) => {
+                let program = self.program;
+                match program.shared.get(*id as usize) {
+                    Some(s) if matches!(s.expr.kind, IrKind::History(_)) => self.rows_of(&s.expr),
+                    _ => unsupported("a quantifier over a shared list"),
+                }
+            }
+            IrKind::History(psn) => {
+                // Only the claim's own patient: the batch holds that patient's rows together.
+                let own = matches!(&psn.kind, IrKind::Field { base, slot, optional: false }
+                    if *slot == self.shape.psn_no()
+                        && matches!(base.kind, IrKind::Var(CLAIM))
+                        && !self.vars.contains_key(&(self.space, CLAIM)));
+                if !own {
+                    return unsupported("the history of another patient");
+                }
+                let ranges = self.column(self.shape.patients());
+                let at = self.b.ins().ishl_imm_u(self.claim, 3);
+                let addr = self.b.ins().iadd(ranges, at);
+                let first = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+                let end = self.b.ins().uload32(MemFlagsData::trusted(), addr, 4);
+                let unknown = self.b.ins().icmp_imm_s(
+                    IntCC::Equal,
+                    first,
+                    i64::from(vigil_runtime::batch::UNKNOWN_PATIENT),
+                );
+                let unknown = self.b.ins().uextend(W, unknown);
+                self.bail_if(unknown);
+                Ok((first, end, K::Level(0)))
+            }
             _ => unsupported("a quantifier over a list that is not a claim's list or a table"),
         }
+    }
+
+    /// For history: the claim's own `setl_id` id and its column, so that a loop over the
+    /// patient's rows leaves out every claim with the same `setl_id`, as `history()` does.
+    fn history_exclusion(&mut self, source: &Ir) -> R<Option<(usize, Value)>> {
+        let is_history = match &source.kind {
+            IrKind::History(_) => true,
+            IrKind::Shared(id) => self
+                .program
+                .shared
+                .get(*id as usize)
+                .is_some_and(|s| matches!(s.expr.kind, IrKind::History(_))),
+            _ => false,
+        };
+        if !is_history {
+            return Ok(None);
+        }
+        let Some(index) = self.shape.claim_column(0, self.shape.setl_id()) else {
+            return unsupported("a claim without setl_id");
+        };
+        let col = self.column(index);
+        let at = self.b.ins().ishl_imm_u(self.claim, 2);
+        let addr = self.b.ins().iadd(col, at);
+        let me = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+        Ok(Some((index, me)))
     }
 
     /// A loop over `first..end`, binding each row to `var`; `body` runs per row and says
@@ -872,6 +1005,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     fn each_row(
         &mut self,
         (first, end, k): (Value, Value, K),
+        exclude: Option<(usize, Value)>,
         var: Var,
         mut body: impl FnMut(&mut Self) -> R<Value>,
     ) -> R<()> {
@@ -889,6 +1023,17 @@ impl<'a, 'f> Gen<'a, 'f> {
         let body_block = self.b.create_block();
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
+        if let Some((index, me)) = exclude {
+            // A row with the claim's own setl_id is not history: skip it.
+            let col = self.column(index);
+            let off = self.b.ins().ishl_imm_u(at, 2);
+            let addr = self.b.ins().iadd(col, off);
+            let id = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+            let same = self.b.ins().icmp(IntCC::Equal, id, me);
+            let go = self.b.create_block();
+            self.b.ins().brif(same, step, &[], go, &[]);
+            self.b.switch_to_block(go);
+        }
         self.bind(var, at, k);
         let stop = body(self)?;
         self.b.ins().brif(stop, exit, &[], step, &[]);
@@ -902,10 +1047,11 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     fn quant(&mut self, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
         let rows = self.rows_of(source)?;
+        let exclude = self.history_exclusion(source)?;
         let result = self.b.declare_var(W);
         let start = self.iconst(all as i64);
         self.b.def_var(result, start);
-        self.each_row(rows, var, |g| {
+        self.each_row(rows, exclude, var, |g| {
             let (v, _) = g.expr(body)?;
             let holds = g.truth(v);
             // `all` stops at the first row that does not hold, `exists` at the first that does.
@@ -933,6 +1079,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         ty: &Ty,
     ) -> R<(Value, K)> {
         let rows = self.rows_of(source)?;
+        let exclude = self.history_exclusion(source)?;
         let row_kind = rows.2;
         // The kind of what is aggregated: the value, or the row itself.
         let out_kind = match (kind, value) {
@@ -956,7 +1103,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.def_var(acc, init);
         let mut value_kind: Option<K> = None;
         let int_sum = *ty.unwrap_optional() == Ty::Int;
-        self.each_row(rows, var, |g| {
+        self.each_row(rows, exclude, var, |g| {
             let pass = match filter {
                 Some(f) => {
                     let (v, _) = g.expr(f)?;

@@ -277,6 +277,7 @@ impl Kernel {
         let ctx = Ctx {
             cols: pointers.as_ptr(),
             world: &world,
+            bails: std::cell::Cell::new(0),
         };
         let Some(claims) = batch.levels.first() else {
             return;
@@ -303,12 +304,13 @@ impl Kernel {
                     // load the native code makes is inside a column (table rows it reads come
                     // from `lookup_row`, which answers only rows of that table).
                     let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
-                    if mask < 0 {
-                        for &rule in &g.rules {
+                    let mut bailed = ctx.bails.get();
+                    while bailed != 0 {
+                        let bit = bailed.trailing_zeros() as usize;
+                        bailed &= bailed - 1;
+                        if let Some(&rule) = g.rules.get(bit) {
                             report(claim, Event::Bail(rule));
                         }
-                        // The interpreter decides these rules on this claim: no need to go on.
-                        break;
                     }
                     let mut bits = mask;
                     while bits != 0 {

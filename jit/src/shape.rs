@@ -2,7 +2,8 @@
 //! the claim schema and the tables, filled per batch with that batch's column addresses.
 //!
 //! The table is every column of every claim level (levels as `Batch::new` numbers them, by
-//! slot), then every column of every table (by program table index, then slot).
+//! slot), then every column of every table (by program table index, then slot), then the
+//! batch's patient ranges.
 
 use std::sync::Arc;
 
@@ -21,6 +22,9 @@ pub struct Shape {
     tables: Vec<(usize, Vec<ColumnKind>)>,
     /// Per table: its rows.
     table_rows: Vec<usize>,
+    /// The claim's `setl_id` and `psn_no` slots (history excludes the claim by `setl_id`).
+    setl_id: usize,
+    psn_no: usize,
     len: usize,
 }
 
@@ -87,6 +91,8 @@ impl Shape {
             lists,
             tables: table_starts,
             table_rows,
+            setl_id: layout.setl_id(),
+            psn_no: layout.psn_no(),
             len,
         }
     }
@@ -113,6 +119,21 @@ impl Shape {
         self.tables.get(table as usize)?.1.get(slot).copied()
     }
 
+    /// The pointer-table index of the batch's patient ranges (`Batch::patients`), last.
+    pub fn patients(&self) -> usize {
+        self.len
+    }
+
+    /// The claim's `setl_id` slot.
+    pub fn setl_id(&self) -> usize {
+        self.setl_id
+    }
+
+    /// The claim's `psn_no` slot.
+    pub fn psn_no(&self) -> usize {
+        self.psn_no
+    }
+
     /// How many rows a table has.
     pub fn table_rows(&self, table: u32) -> Option<usize> {
         self.table_rows.get(table as usize).copied()
@@ -126,13 +147,14 @@ impl Shape {
     /// The pointer table for one batch (and the kernel's table levels). Its addresses are
     /// valid while `batch` and `tables` are alive and unchanged.
     pub fn pointers(&self, batch: &Batch, tables: &[Level]) -> Vec<*const u8> {
-        let mut out = Vec::with_capacity(self.len);
+        let mut out = Vec::with_capacity(self.len + 1);
         for level in &batch.levels {
             out.extend(level.columns.iter().map(Column::base));
         }
         for t in tables {
             out.extend(t.columns.iter().map(Column::base));
         }
+        out.push(batch.patients.as_ptr().cast());
         out
     }
 }

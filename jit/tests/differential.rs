@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use vigil_compiler::interp::ClaimEval;
+use vigil_compiler::interp::{ClaimEval, Data};
 use vigil_compiler::ir::Program;
 use vigil_compiler::value::{Record, Value};
 use vigil_jit::{Kernel, Verdict};
@@ -56,16 +56,40 @@ fn read(layout: &ClaimLayout, text: &[u8]) -> Vec<Arc<Record>> {
     claims
 }
 
-/// Compares every decided verdict with the interpreter; returns (decided, bailed) counts.
+/// Whether a rule reads a patient's history (those need whole patients in the batch).
+fn reads_history(program: &Program, rule: usize) -> bool {
+    use vigil_compiler::ir::{Ir, IrKind};
+    let r = &program.rules[rule];
+    let mut stack: Vec<&Ir> = r.lets.iter().map(|(_, e)| e).collect();
+    stack.push(&r.when);
+    while let Some(ir) = stack.pop() {
+        match &ir.kind {
+            IrKind::History(_) => return true,
+            IrKind::Shared(id) => stack.extend(program.shared.get(*id as usize).map(|s| &s.expr)),
+            _ => {}
+        }
+        stack.extend(ir.children());
+    }
+    false
+}
+
+/// Compares every decided verdict with the interpreter (rules that read no history: these
+/// batches are not laid out by patient); returns (decided, bailed) counts.
 fn agree(s: &Setup, claims: &[Arc<Record>]) -> (usize, usize) {
     let batch = Batch::new(&s.layout, claims, s.kernel.strings());
     let verdicts = s.kernel.verdicts(&batch);
     assert_eq!(verdicts.len(), claims.len());
     let data = TablesOnly(&s.tables);
     let (mut decided, mut bailed) = (0, 0);
+    let history: Vec<bool> = (0..s.program.rules.len())
+        .map(|i| reads_history(&s.program, i))
+        .collect();
     for (claim, per_rule) in claims.iter().zip(&verdicts) {
         let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
         for (rule, verdict) in per_rule.iter().enumerate() {
+            if history[rule] {
+                continue;
+            }
             let lines = match verdict {
                 Verdict::Interpreted => continue,
                 Verdict::Bail => {
@@ -182,4 +206,124 @@ fn the_id_index_answers_as_the_table_does() {
         // A key no row has.
         assert_eq!(index.find(u32::MAX, 0, 0), ABSENT);
     }
+}
+
+/// History as a run gives it: the patient's other claims (by setl_id), oldest first.
+struct WithHistory<'t> {
+    tables: TablesOnly<'t>,
+    patients: std::collections::HashMap<String, Vec<Arc<Record>>>,
+    setl_id: usize,
+}
+
+impl Data for WithHistory<'_> {
+    fn lookup(&self, table: u32, key: &[Value], at: Option<NaiveDate>) -> Option<Arc<Record>> {
+        self.tables.lookup(table, key, at)
+    }
+    fn rows(&self, table: u32) -> Vec<Arc<Record>> {
+        self.tables.rows(table)
+    }
+    fn history(&self, psn_no: &str, current: &Record) -> Vec<Arc<Record>> {
+        let me = current.get(self.setl_id);
+        self.patients
+            .get(psn_no)
+            .map(|l| {
+                l.iter()
+                    .filter(|c| c.get(self.setl_id) != me)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn history_rules_agree_on_whole_patients() {
+    let s = setup();
+    let claims = read(
+        &s.layout,
+        &std::fs::read(book().join("samples/claims.jsonl")).expect("samples"),
+    );
+    let history = read(
+        &s.layout,
+        &std::fs::read(book().join("samples/history.jsonl")).expect("history"),
+    );
+    let (psn, setl) = (s.layout.psn_no(), s.layout.setl_id());
+    let begn = s.layout.claim().slot("begndate").expect("begndate");
+    let mut patients: std::collections::HashMap<String, Vec<Arc<Record>>> = Default::default();
+    for c in claims.iter().chain(&history) {
+        if let Value::Text(p) = c.get(psn) {
+            patients.entry(p.to_string()).or_default().push(c.clone());
+        }
+    }
+    // Oldest first: begndate, then setl_id in serial order (the run's history order).
+    for list in patients.values_mut() {
+        list.sort_by(|a, b| {
+            a.get(begn).cmp(b.get(begn)).then_with(|| {
+                let (x, y) = (a.get(setl).to_string(), b.get(setl).to_string());
+                if vigil_compiler::interp::sorts_before(&x, &y) {
+                    std::cmp::Ordering::Less
+                } else if vigil_compiler::interp::sorts_before(&y, &x) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+        });
+    }
+    let mut keys: Vec<&String> = patients.keys().collect();
+    keys.sort();
+    let groups: Vec<Vec<Arc<Record>>> = keys.iter().map(|k| patients[*k].clone()).collect();
+    let batch = Batch::by_patient(&s.layout, &groups, s.kernel.strings());
+    let rows: Vec<Arc<Record>> = groups.iter().flatten().cloned().collect();
+    let data = WithHistory {
+        tables: TablesOnly(&s.tables),
+        patients: patients.clone(),
+        setl_id: setl,
+    };
+    let history_rules: Vec<usize> = s
+        .program
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            s.kernel.coverage[*i].is_none()
+                && vigil_compiler::ir::show_program(&Program {
+                    rules: vec![(*r).clone()],
+                    ..s.program.clone()
+                })
+                .contains("history")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        history_rules.len() >= 5,
+        "history rules native: {history_rules:?}"
+    );
+    let verdicts = s.kernel.verdicts(&batch);
+    let (mut decided, mut fired) = (0, 0);
+    for (claim, per_rule) in rows.iter().zip(&verdicts) {
+        let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
+        for &rule in &history_rules {
+            let Verdict::Decided(lines) = &per_rule[rule] else {
+                continue;
+            };
+            decided += 1;
+            let want: Vec<usize> = eval
+                .rule(rule)
+                .expect("evaluates")
+                .iter()
+                .map(|h| h.line.unwrap_or(0))
+                .collect();
+            fired += want.len();
+            assert_eq!(
+                lines,
+                &want,
+                "{} on {}",
+                s.program.rules[rule].id,
+                claim.get(setl)
+            );
+        }
+    }
+    assert!(decided > rows.len() * 4, "decided {decided}");
+    assert!(fired > 50, "the samples fire history rules ({fired})");
 }

@@ -165,7 +165,14 @@ pub struct Batch {
     pub levels: Vec<Level>,
     /// Ids of the strings in this batch's columns.
     pub strings: Interner,
+    /// Per claim row, `[first, end)` of the rows of its patient (contiguous, oldest first, the
+    /// row itself included): what `history(claim.psn_no)` ranges over, less the claim itself.
+    /// `UNKNOWN_PATIENT` in both when the batch was not laid out by patient.
+    pub patients: Vec<[u32; 2]>,
 }
+
+/// A patient range that is not known: history rules cannot be decided on this batch.
+pub const UNKNOWN_PATIENT: u32 = u32::MAX;
 
 impl Batch {
     /// Lays out `claims` (records of `layout`'s claim schema); `base` holds the ids that the
@@ -181,7 +188,25 @@ impl Batch {
         Batch {
             levels: builder.levels,
             strings: builder.strings,
+            patients: vec![[UNKNOWN_PATIENT; 2]; claims.len()],
         }
+    }
+
+    /// Lays out whole patients: each group is one patient's every claim (the run's and the
+    /// history's), oldest first, as the run's history index orders them. A claim's patient
+    /// range is then its group, so native code can walk its history.
+    pub fn by_patient(layout: &ClaimLayout, groups: &[Vec<Arc<Record>>], base: &Interner) -> Batch {
+        let claims: Vec<Arc<Record>> = groups.iter().flatten().cloned().collect();
+        let mut batch = Batch::new(layout, &claims, base);
+        let mut at = 0u32;
+        let mut patients = Vec::with_capacity(claims.len());
+        for g in groups {
+            let end = at.saturating_add(u32::try_from(g.len()).unwrap_or(u32::MAX));
+            patients.extend(std::iter::repeat_n([at, end], g.len()));
+            at = end;
+        }
+        batch.patients = patients;
+        batch
     }
 
     /// A scalar cell read back as a value (for checks and for handing a row to the

@@ -240,11 +240,12 @@ impl Engine {
                 };
                 match &self.screen {
                     Some(screen) => {
-                        let claims: Vec<Arc<Record>> =
-                            group.iter().flatten().map(|c| Arc::clone(c)).collect();
-                        let batch = Batch::new(&self.layout, &claims, screen.strings());
+                        // Whole patients (the run's claims and their history, oldest first), so
+                        // the native code can walk `history(claim.psn_no)` as a row range.
+                        let (groups, evaluate) = self.patient_rows(group, data);
+                        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
                         screen.screen(&batch, &mut |row, needs| {
-                            if let Some(c) = claims.get(row) {
+                            if let Some(Some(c)) = evaluate.get(row) {
                                 one(c, Some(needs));
                             }
                         });
@@ -311,6 +312,36 @@ impl Engine {
         }
     }
 
+    /// The rows of a batch for `patients` (each the run's claims of one patient): every claim
+    /// of each patient in history order (from `data`), and for each row the claim to evaluate
+    /// (None for a history-only claim). A claim without a patient number is a patient alone.
+    fn patient_rows<'c>(
+        &self,
+        patients: &[Vec<&'c Arc<Record>>],
+        data: &RunData,
+    ) -> PatientRows<'c> {
+        let mut groups = Vec::with_capacity(patients.len());
+        let mut evaluate = Vec::new();
+        for own in patients {
+            let psn = own.first().and_then(|c| self.text(c, self.layout.psn_no()));
+            match psn.and_then(|p| data.patients.get(&p)) {
+                Some(all) => {
+                    for c in all {
+                        evaluate.push(own.iter().copied().find(|o| Arc::ptr_eq(o, c)));
+                    }
+                    groups.push(all.clone());
+                }
+                None => {
+                    for c in own {
+                        evaluate.push(Some(*c));
+                        groups.push(vec![Arc::clone(c)]);
+                    }
+                }
+            }
+        }
+        (groups, evaluate)
+    }
+
     /// Claim and line rules on one claim, screened first when a screen is set.
     pub(crate) fn screened_claim_findings(
         &self,
@@ -320,11 +351,14 @@ impl Engine {
         let Some(screen) = &self.screen else {
             return self.claim_findings(claim, data, None);
         };
-        let claims = [Arc::clone(claim)];
-        let batch = Batch::new(&self.layout, &claims, screen.strings());
+        let own = [vec![claim]];
+        let (groups, evaluate) = self.patient_rows(&own, data);
+        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
         let mut out = None;
-        screen.screen(&batch, &mut |_, needs| {
-            out = Some(self.claim_findings(claim, data, Some(needs)));
+        screen.screen(&batch, &mut |row, needs| {
+            if let Some(Some(c)) = evaluate.get(row) {
+                out = Some(self.claim_findings(c, data, Some(needs)));
+            }
         });
         out.unwrap_or_else(|| self.claim_findings(claim, data, None))
     }
@@ -492,6 +526,10 @@ impl Engine {
         }
     }
 }
+
+/// A batch's patients (each every claim of one patient, oldest first) and, per row, the run's
+/// claim to evaluate there (None for history).
+type PatientRows<'c> = (Vec<Vec<Arc<Record>>>, Vec<Option<&'c Arc<Record>>>);
 
 /// A provider's claims in one month, and whether the claims file (not only history) has one.
 type MonthGroup<'c> = (Vec<&'c Arc<Record>>, bool);
