@@ -31,6 +31,26 @@ pub struct Program {
     pub tables: Vec<String>,
 }
 
+impl Program {
+    /// Whether rule `rule` reads a patient's history (directly or through a shared value).
+    pub fn reads_history(&self, rule: usize) -> bool {
+        let Some(r) = self.rules.get(rule) else {
+            return false;
+        };
+        let mut stack: Vec<&Ir> = r.lets.iter().map(|(_, e)| e).collect();
+        stack.push(&r.when);
+        while let Some(ir) = stack.pop() {
+            match &ir.kind {
+                IrKind::History(_) => return true,
+                IrKind::Shared(id) => stack.extend(self.shared.get(*id as usize).map(|s| &s.expr)),
+                _ => {}
+            }
+            stack.extend(ir.children());
+        }
+        false
+    }
+}
+
 /// Where a shared expression is computed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SharedScope {

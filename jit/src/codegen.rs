@@ -59,6 +59,10 @@ pub(crate) enum K {
     Table(u32),
 }
 
+/// What a loop ranges over: `first..end`, the kind of an element, and (for a list of values)
+/// the column the values are read from; else each index is itself the element (a row).
+type Rows = (Value, Value, K, Option<usize>);
+
 /// The signatures of the calls, imported once per function.
 struct Sigs {
     lookup: SigRef,
@@ -908,8 +912,9 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok((out, k))
     }
 
-    /// The rows a quantifier or aggregate ranges over: `(first, end, kind of a row)`.
-    fn rows_of(&mut self, source: &Ir) -> R<(Value, Value, K)> {
+    /// The rows a quantifier or aggregate ranges over: `(first, end, kind of an element, and
+    /// for a list of values the column of the values)`; else each index is a row.
+    fn rows_of(&mut self, source: &Ir) -> R<Rows> {
         match &source.kind {
             IrKind::Field {
                 base,
@@ -917,6 +922,9 @@ impl<'a, 'f> Gen<'a, 'f> {
                 optional: false,
             } => {
                 let (row, kb) = self.expr(base)?;
+                if let K::Table(t) = kb {
+                    return self.table_values(row, t, *slot);
+                }
                 let K::Level(level) = kb else {
                     return unsupported("a list that is not a claim's");
                 };
@@ -931,7 +939,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let addr = self.b.ins().iadd(col, at);
                 let first = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
                 let end = self.b.ins().uload32(MemFlagsData::trusted(), addr, 4);
-                Ok((first, end, K::Level(element)))
+                Ok((first, end, K::Level(element), None))
             }
             IrKind::Rows(t) => {
                 let Some(rows) = self.shape.table_rows(*t) else {
@@ -939,7 +947,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 };
                 let first = self.iconst(0);
                 let end = self.iconst(rows as i64);
-                Ok((first, end, K::Table(*t)))
+                Ok((first, end, K::Table(*t), None))
             }
             IrKind::Shared(id) => {
                 let program = self.program;
@@ -969,10 +977,41 @@ impl<'a, 'f> Gen<'a, 'f> {
                 );
                 let unknown = self.b.ins().uextend(W, unknown);
                 self.bail_if(unknown);
-                Ok((first, end, K::Level(0)))
+                Ok((first, end, K::Level(0), None))
             }
             _ => unsupported("a quantifier over a list that is not a claim's list or a table"),
         }
+    }
+
+    /// The values of a table row's list column (`sep "|"`): an absent row has none.
+    fn table_values(&mut self, row: Value, table: u32, slot: usize) -> R<Rows> {
+        let (Some(offsets), Some(ids)) = (
+            self.shape.table_column(table, slot),
+            self.shape.table_values(table, slot),
+        ) else {
+            return unsupported("a table list column that is not laid out");
+        };
+        let here = self.present(row, K::Table(table));
+        let (first, end) = {
+            let col = self.column(offsets);
+            // An absent row reads row 0's offsets only to throw them away below; a table
+            // without rows has one offset, so read nothing then.
+            let rows = self.shape.table_rows(table).unwrap_or(0);
+            if rows == 0 {
+                let z = self.iconst(0);
+                (z, z)
+            } else {
+                let zero = self.iconst(0);
+                let r = self.b.ins().select(here, row, zero);
+                let at = self.b.ins().ishl_imm_u(r, 2);
+                let addr = self.b.ins().iadd(col, at);
+                let a = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+                let b = self.b.ins().uload32(MemFlagsData::trusted(), addr, 4);
+                let b = self.b.ins().select(here, b, a);
+                (a, b)
+            }
+        };
+        Ok((first, end, K::Id, Some(ids)))
     }
 
     /// For history: the claim's own `setl_id` id and its column, so that a loop over the
@@ -1004,7 +1043,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// (0/1 word) whether to stop early.
     fn each_row(
         &mut self,
-        (first, end, k): (Value, Value, K),
+        (first, end, k, values): Rows,
         exclude: Option<(usize, Value)>,
         var: Var,
         mut body: impl FnMut(&mut Self) -> R<Value>,
@@ -1034,7 +1073,16 @@ impl<'a, 'f> Gen<'a, 'f> {
             self.b.ins().brif(same, step, &[], go, &[]);
             self.b.switch_to_block(go);
         }
-        self.bind(var, at, k);
+        match values {
+            Some(index) => {
+                let col = self.column(index);
+                let off = self.b.ins().ishl_imm_u(at, 2);
+                let addr = self.b.ins().iadd(col, off);
+                let v = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+                self.bind(var, v, k);
+            }
+            None => self.bind(var, at, k),
+        }
         let stop = body(self)?;
         self.b.ins().brif(stop, exit, &[], step, &[]);
         self.b.switch_to_block(step);

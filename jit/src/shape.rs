@@ -2,8 +2,8 @@
 //! the claim schema and the tables, filled per batch with that batch's column addresses.
 //!
 //! The table is every column of every claim level (levels as `Batch::new` numbers them, by
-//! slot), then every column of every table (by program table index, then slot), then the
-//! batch's patient ranges.
+//! slot), then every column of every table (by program table index, then slot), then the ids
+//! of the tables' list columns, then the batch's patient ranges.
 
 use std::sync::Arc;
 
@@ -22,6 +22,8 @@ pub struct Shape {
     tables: Vec<(usize, Vec<ColumnKind>)>,
     /// Per table: its rows.
     table_rows: Vec<usize>,
+    /// Per table and slot of a `Values` column: the index of its ids (after all columns).
+    table_values: Vec<Vec<Option<usize>>>,
     /// The claim's `setl_id` and `psn_no` slots (history excludes the claim by `setl_id`).
     setl_id: usize,
     psn_no: usize,
@@ -31,7 +33,7 @@ pub struct Shape {
 fn kind(c: &Column, declared: ColumnKind) -> ColumnKind {
     match c {
         Column::None => ColumnKind::None,
-        Column::List { .. } => ColumnKind::List,
+        Column::List { .. } | Column::Values { .. } => ColumnKind::List,
         _ => declared,
     }
 }
@@ -76,6 +78,7 @@ impl Shape {
         }
         let mut table_starts = Vec::new();
         let table_rows = tables.iter().map(|(l, _)| l.rows).collect();
+        let mut table_values = Vec::new();
         for (level, kinds) in tables {
             let kinds: Vec<ColumnKind> = level
                 .columns
@@ -86,11 +89,25 @@ impl Shape {
             table_starts.push((len, kinds));
             len += level.columns.len();
         }
+        for (level, _) in tables {
+            let mut values = Vec::new();
+            for c in &level.columns {
+                values.push(match c {
+                    Column::Values { .. } => {
+                        len += 1;
+                        Some(len - 1)
+                    }
+                    _ => None,
+                });
+            }
+            table_values.push(values);
+        }
         Shape {
             levels,
             lists,
             tables: table_starts,
             table_rows,
+            table_values,
             setl_id: layout.setl_id(),
             psn_no: layout.psn_no(),
             len,
@@ -134,6 +151,11 @@ impl Shape {
         self.psn_no
     }
 
+    /// The pointer-table index of the ids of a table's list column (`Column::Values`).
+    pub fn table_values(&self, table: u32, slot: usize) -> Option<usize> {
+        *self.table_values.get(table as usize)?.get(slot)?
+    }
+
     /// How many rows a table has.
     pub fn table_rows(&self, table: u32) -> Option<usize> {
         self.table_rows.get(table as usize).copied()
@@ -153,6 +175,14 @@ impl Shape {
         }
         for t in tables {
             out.extend(t.columns.iter().map(Column::base));
+        }
+        for t in tables {
+            out.extend(
+                t.columns
+                    .iter()
+                    .filter(|c| matches!(c, Column::Values { .. }))
+                    .map(Column::elements),
+            );
         }
         out.push(batch.patients.as_ptr().cast());
         out

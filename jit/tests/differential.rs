@@ -56,23 +56,6 @@ fn read(layout: &ClaimLayout, text: &[u8]) -> Vec<Arc<Record>> {
     claims
 }
 
-/// Whether a rule reads a patient's history (those need whole patients in the batch).
-fn reads_history(program: &Program, rule: usize) -> bool {
-    use vigil_compiler::ir::{Ir, IrKind};
-    let r = &program.rules[rule];
-    let mut stack: Vec<&Ir> = r.lets.iter().map(|(_, e)| e).collect();
-    stack.push(&r.when);
-    while let Some(ir) = stack.pop() {
-        match &ir.kind {
-            IrKind::History(_) => return true,
-            IrKind::Shared(id) => stack.extend(program.shared.get(*id as usize).map(|s| &s.expr)),
-            _ => {}
-        }
-        stack.extend(ir.children());
-    }
-    false
-}
-
 /// Compares every decided verdict with the interpreter (rules that read no history: these
 /// batches are not laid out by patient); returns (decided, bailed) counts.
 fn agree(s: &Setup, claims: &[Arc<Record>]) -> (usize, usize) {
@@ -82,7 +65,7 @@ fn agree(s: &Setup, claims: &[Arc<Record>]) -> (usize, usize) {
     let data = TablesOnly(&s.tables);
     let (mut decided, mut bailed) = (0, 0);
     let history: Vec<bool> = (0..s.program.rules.len())
-        .map(|i| reads_history(&s.program, i))
+        .map(|i| s.program.reads_history(i))
         .collect();
     for (claim, per_rule) in claims.iter().zip(&verdicts) {
         let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
@@ -280,20 +263,8 @@ fn history_rules_agree_on_whole_patients() {
         patients: patients.clone(),
         setl_id: setl,
     };
-    let history_rules: Vec<usize> = s
-        .program
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(i, r)| {
-            s.kernel.coverage[*i].is_none()
-                && vigil_compiler::ir::show_program(&Program {
-                    rules: vec![(*r).clone()],
-                    ..s.program.clone()
-                })
-                .contains("history")
-        })
-        .map(|(i, _)| i)
+    let history_rules: Vec<usize> = (0..s.program.rules.len())
+        .filter(|&i| s.kernel.coverage[i].is_none() && s.program.reads_history(i))
         .collect();
     assert!(
         history_rules.len() >= 5,

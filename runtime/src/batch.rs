@@ -132,6 +132,9 @@ pub enum Column {
         /// The index of the element level in [`Batch::levels`].
         level: usize,
     },
+    /// A list of texts or codes in a table cell (`sep "|"`): `offsets[row]..offsets[row + 1]`
+    /// index `ids`.
+    Values { offsets: Vec<u32>, ids: Vec<u32> },
     /// A field native code does not read.
     None,
 }
@@ -143,7 +146,16 @@ impl Column {
             Column::Words(v) => v.as_ptr().cast(),
             Column::Ids(v) => v.as_ptr().cast(),
             Column::List { offsets, .. } => offsets.as_ptr().cast(),
+            Column::Values { offsets, .. } => offsets.as_ptr().cast(),
             Column::None => std::ptr::null(),
+        }
+    }
+
+    /// The address of a `Values` column's ids (null for other columns).
+    pub fn elements(&self) -> *const u8 {
+        match self {
+            Column::Values { ids, .. } => ids.as_ptr().cast(),
+            _ => std::ptr::null(),
         }
     }
 }
@@ -379,18 +391,33 @@ pub fn scalar_column<'v>(
 }
 
 /// A reference table's rows as one level: scalar columns by the declared column types, list
-/// columns (`sep "|"`) not laid out.
+/// columns of texts or codes (`sep "|"`) as `Values`.
 pub fn table_level(table: &Table, rows: &[Arc<Record>], strings: &mut Interner) -> Level {
     let columns = table
         .columns
         .iter()
         .enumerate()
-        .map(|(slot, c)| {
-            scalar_column(
+        .map(|(slot, c)| match c.ty.unwrap_optional() {
+            Ty::List(element) if ColumnKind::of(element) == ColumnKind::Id => {
+                let mut offsets = Vec::with_capacity(rows.len() + 1);
+                let mut ids = Vec::new();
+                offsets.push(0);
+                for r in rows {
+                    if let Value::List(items) = r.get(slot) {
+                        ids.extend(items.iter().map(|v| match v {
+                            Value::Text(t) => strings.intern(t),
+                            _ => 0,
+                        }));
+                    }
+                    offsets.push(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+                }
+                Column::Values { offsets, ids }
+            }
+            _ => scalar_column(
                 ColumnKind::of(&c.ty),
                 rows.iter().map(|r| r.get(slot)),
                 strings,
-            )
+            ),
         })
         .collect();
     Level {

@@ -156,6 +156,18 @@ impl Engine {
         self.screen.is_some()
     }
 
+    /// Which engine runs the rules, for the run's summary.
+    pub fn describe_engine(&self) -> String {
+        match &self.screen {
+            Some(s) => format!(
+                "jit, {} of {} rules native",
+                s.native_rules(),
+                self.program.rules.len()
+            ),
+            None => "interp".to_string(),
+        }
+    }
+
     /// Runs every rule. `claims` produce findings; `history` claims are context only.
     /// `threads`: 0 for one per core.
     pub fn run(&self, claims: &[Record], history: &[Record], threads: usize) -> RunOutput {

@@ -195,7 +195,12 @@ pub fn run(args: RunArgs) -> Status {
         let _ = writeln!(err, "{}", engine.describe(e));
     }
     let _ = write!(err, "{}", Summary::of(&output.findings).render());
-    let _ = writeln!(err, "time {:.2?} (engine: interp)", started.elapsed());
+    let _ = writeln!(
+        err,
+        "time {:.2?} (engine: {})",
+        started.elapsed(),
+        engine.describe_engine()
+    );
     Status::Ok
 }
 
