@@ -546,6 +546,33 @@ impl<'a, 'f> Gen<'a, 'f> {
                 body,
             } => self.quant(*all, *var, source, body),
             IrKind::Agg {
+                kind: AggKind::Count,
+                source,
+                filter: None,
+                ..
+            } if matches!(
+                &source.kind,
+                IrKind::Agg {
+                    kind: AggKind::Distinct,
+                    value: Some(_),
+                    by: None,
+                    ..
+                }
+            ) =>
+            {
+                let IrKind::Agg {
+                    var,
+                    source: inner,
+                    filter,
+                    value: Some(value),
+                    ..
+                } = &source.kind
+                else {
+                    return unsupported("a distinct count of this shape");
+                };
+                self.count_distinct(*var, inner, filter.as_deref(), value)
+            }
+            IrKind::Agg {
                 kind,
                 var,
                 source,
@@ -1115,6 +1142,71 @@ impl<'a, 'f> Gen<'a, 'f> {
             Ok(stop)
         })?;
         Ok((self.b.use_var(result), K::Bool))
+    }
+
+    /// `count(distinct(value for var in source where filter))`: the rows whose (present)
+    /// value no earlier passing row has; no list is built.
+    fn count_distinct(
+        &mut self,
+        var: Var,
+        source: &Ir,
+        filter: Option<&Ir>,
+        value: &Ir,
+    ) -> R<(Value, K)> {
+        let rows = self.rows_of(source)?;
+        if rows.3.is_some() {
+            // A list of values: an index is not its element; not compiled yet.
+            return unsupported("a distinct count over a list of values");
+        }
+        let exclude = self.history_exclusion(source)?;
+        let count = self.b.declare_var(W);
+        let zero = self.iconst(0);
+        self.b.def_var(count, zero);
+        // The value and filter of the row the loop stands on: compiled once per loop.
+        let passes = |g: &mut Self| -> R<Value> {
+            match filter {
+                Some(f) => {
+                    let (v, _) = g.expr(f)?;
+                    Ok(g.truth(v))
+                }
+                None => Ok(g.iconst(1)),
+            }
+        };
+        self.each_row(rows, exclude, var, |g| {
+            let me = g.var(var)?.0;
+            let pass = passes(g)?;
+            let (v, k) = g.expr(value)?;
+            let here = g.present(v, k);
+            let go = g.b.ins().band(pass, here);
+            let (check, done) = (g.b.create_block(), g.b.create_block());
+            g.b.ins().brif(go, check, &[], done, &[]);
+            g.b.switch_to_block(check);
+            // Seen before: some earlier passing row with an equal value.
+            let seen = g.b.declare_var(W);
+            let no = g.iconst(0);
+            g.b.def_var(seen, no);
+            // The rows before this one (rows are their own indexes here, checked above).
+            let earlier = (rows.0, me, rows.2, rows.3);
+            g.each_row(earlier, exclude, var, |h| {
+                let pass = passes(h)?;
+                let (w, kw) = h.expr(value)?;
+                let eq = h.equal((w, kw), (v, k))?;
+                let hit = h.b.ins().band(pass, eq);
+                let now = h.b.use_var(seen);
+                let s2 = h.b.ins().bor(now, hit);
+                h.b.def_var(seen, s2);
+                Ok(hit)
+            })?;
+            let was = g.b.use_var(seen);
+            let new = g.b.ins().bxor_imm_u(was, 1);
+            let c = g.b.use_var(count);
+            let c2 = g.b.ins().iadd(c, new);
+            g.b.def_var(count, c2);
+            g.b.ins().jump(done, &[]);
+            g.b.switch_to_block(done);
+            Ok(g.iconst(0))
+        })?;
+        Ok((self.b.use_var(count), K::Int))
     }
 
     fn aggregate(

@@ -74,6 +74,10 @@ fn num(depth: u32) -> BoxedStrategy<String> {
             .prop_map(|(v, c)| format!("sum({v} for l in claim.fee_list where {c})")),
         1 => boolean_l(depth - 1).prop_map(|c| format!("count(l in claim.fee_list where {c})")),
         1 => line_num("l").prop_map(|v| format!("(max({v} for l in claim.fee_list) ?? 0)")),
+        1 => boolean_l(depth - 1).prop_map(|c| {
+            format!("count(distinct(l.hilist_code for l in claim.fee_list where {c}))")
+        }),
+        1 => line_num("l").prop_map(|v| format!("count(distinct({v} for l in claim.fee_list))")),
         1 => (date(), date()).prop_map(|(a, b)| format!("days_between({a}, {b})")),
     ]
     .boxed()
