@@ -323,10 +323,13 @@ impl<'a, 'f> Gen<'a, 'f> {
         let of = self.b.ins().uextend(W, of);
         let bad = self.b.ins().band(of, here);
         self.bail_if(bad);
-        let r_ok = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, UNFIT);
-        let r_ok = self.b.ins().uextend(W, r_ok);
-        let fits = self.b.ins().bor_not(r_ok, here);
-        let bad = self.b.ins().bxor_imm_u(fits, 1);
+        // A present value whose product lands on a sentinel would read as absent: bail.
+        let r_bad = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, r, UNFIT);
+        let r_bad = self.b.ins().uextend(W, r_bad);
+        let bad = self.b.ins().band(r_bad, here);
         self.bail_if(bad);
         let absent = self.iconst(ABSENT);
         self.b.ins().select(here, r, absent)
@@ -961,11 +964,27 @@ impl<'a, 'f> Gen<'a, 'f> {
                 ) else {
                     return unsupported("a list that is not laid out");
                 };
+                // A row that may be absent (from `first`, `last`) has no list: an empty range,
+                // and no offsets read for it.
+                let here = self.present(row, kb);
                 let col = self.column(index);
                 let at = self.b.ins().ishl_imm_u(row, 2);
-                let addr = self.b.ins().iadd(col, at);
-                let first = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
-                let end = self.b.ins().uload32(MemFlagsData::trusted(), addr, 4);
+                let first = self.branch(
+                    here,
+                    |g| {
+                        let addr = g.b.ins().iadd(col, at);
+                        Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 0))
+                    },
+                    |g| Ok(g.iconst(0)),
+                )?;
+                let end = self.branch(
+                    here,
+                    |g| {
+                        let addr = g.b.ins().iadd(col, at);
+                        Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 4))
+                    },
+                    |g| Ok(g.iconst(0)),
+                )?;
                 Ok((first, end, K::Level(element), None))
             }
             IrKind::Rows(t) => {

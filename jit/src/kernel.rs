@@ -99,8 +99,11 @@ impl Kernel {
         let mut table_levels = Vec::new();
         let mut table_shapes = Vec::new();
         for (i, name) in program.tables.iter().enumerate() {
+            // Native code reads table `i`'s rows from level `i`: every table must be there.
             let (Some(decl), Some(loaded)) = (rulebook.tables.get(name), tables.get(i)) else {
-                continue;
+                return Err(JitError::Codegen(format!(
+                    "table `{name}` is not loaded (tables must come in program order)"
+                )));
             };
             let level = batch::table_level(decl, loaded.rows(), &mut base);
             let kinds = decl.columns.iter().map(|c| ColumnKind::of(&c.ty)).collect();
