@@ -137,28 +137,10 @@ fn guarded(f: impl FnOnce() -> Option<i64>) -> i64 {
 /// # Safety
 /// `ctx` points to a live [`Ctx`] (native code passes the pointer it was given).
 pub unsafe extern "C" fn lookup(ctx: *const Ctx, table: i64, key: i64, day: i64) -> i64 {
-    guarded(|| {
-        // SAFETY: the caller (native code compiled by this crate) passes the `Ctx` pointer it
-        // was called with, which the kernel keeps alive for the whole call.
-        let world = unsafe { (*ctx).world };
-        let table = usize::try_from(table).ok()?;
-        let key = u32::try_from(key).ok()?;
-        if let Some(Some(index)) = world.by_id.get(table) {
-            return Some(index.find(key, 0, day));
-        }
-        let t = world.tables.get(table)?;
-        let key = world.strings.resolve(key)?;
-        let at = if day == ABSENT {
-            None
-        } else {
-            Some(day_to_date(day)?)
-        };
-        Some(
-            t.lookup_row(&[Value::Text(key.clone())], at)
-                .map(|r| r as i64)
-                .unwrap_or(ABSENT),
-        )
-    })
+    // SAFETY: the caller (native code compiled by this crate) passes the `Ctx` pointer it was
+    // called with, which the kernel keeps alive for the whole call.
+    let world = unsafe { (*ctx).world };
+    guarded(|| find_row(world, table, &[key], day))
 }
 
 /// `table[key1, key2 at day]`, as [`lookup`] for a two-column key.
@@ -166,25 +148,36 @@ pub unsafe extern "C" fn lookup(ctx: *const Ctx, table: i64, key: i64, day: i64)
 /// # Safety
 /// As [`lookup`].
 pub unsafe extern "C" fn lookup2(ctx: *const Ctx, table: i64, k1: i64, k2: i64, day: i64) -> i64 {
-    guarded(|| {
-        // SAFETY: as in `lookup`.
-        let world = unsafe { (*ctx).world };
-        let table = usize::try_from(table).ok()?;
-        let (k1, k2) = (u32::try_from(k1).ok()?, u32::try_from(k2).ok()?);
-        if let Some(Some(index)) = world.by_id.get(table) {
-            return Some(index.find(k1, k2, day));
-        }
-        let t = world.tables.get(table)?;
-        let k1 = world.strings.resolve(k1)?;
-        let k2 = world.strings.resolve(k2)?;
-        let at = if day == ABSENT {
-            None
-        } else {
-            Some(day_to_date(day)?)
-        };
-        let key = [Value::Text(k1.clone()), Value::Text(k2.clone())];
-        Some(t.lookup_row(&key, at).map(|r| r as i64).unwrap_or(ABSENT))
-    })
+    // SAFETY: as in `lookup`.
+    let world = unsafe { (*ctx).world };
+    guarded(|| find_row(world, table, &[k1, k2], day))
+}
+
+/// The row of `table` for key ids `keys` (one or two) valid on `day`: by the id index where
+/// the table has one, else by the table's own lookup.
+fn find_row(world: &World, table: i64, keys: &[i64], day: i64) -> Option<i64> {
+    let table = usize::try_from(table).ok()?;
+    // No allocation on the way to the id index: this runs once per line.
+    let k1 = u32::try_from(*keys.first()?).ok()?;
+    let k2 = match keys.get(1) {
+        Some(k) => u32::try_from(*k).ok()?,
+        None => 0,
+    };
+    if let Some(Some(index)) = world.by_id.get(table) {
+        return Some(index.find(k1, k2, day));
+    }
+    let ids = &[k1, k2][..keys.len().min(2)];
+    let key = ids
+        .iter()
+        .map(|id| world.strings.resolve(*id).map(|t| Value::Text(t.clone())))
+        .collect::<Option<Vec<Value>>>()?;
+    let at = if day == ABSENT {
+        None
+    } else {
+        Some(day_to_date(day)?)
+    };
+    let row = world.tables.get(table)?.lookup_row(&key, at);
+    Some(row.map_or(ABSENT, |r| r as i64))
 }
 
 /// Whole years from `birth` to `at` (both day numbers, both present).

@@ -678,13 +678,8 @@ impl<'a, 'f> Gen<'a, 'f> {
             return unsupported("a field that is not laid out");
         };
         let k = match kind {
-            ColumnKind::List => match (kb, ty.unwrap_optional()) {
-                (K::Level(level), Ty::List(_)) => match self.shape.list_level(level, slot) {
-                    Some(_) => return unsupported("a list field"),
-                    None => return unsupported("a list that is not laid out"),
-                },
-                _ => return unsupported("a list field"),
-            },
+            // Lists are ranged over by quantifiers and aggregates (`rows_of`), not read as values.
+            ColumnKind::List => return unsupported("a list field"),
             ColumnKind::None => return unsupported("a record field"),
             _ => self.kind_of(ty)?,
         };
@@ -721,15 +716,18 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok((out, k))
     }
 
+    /// The day number of a datetime word (absent stays absent).
+    fn day_of(&mut self, t: Value) -> Value {
+        let here = self.present(t, K::DateTime);
+        let day = self.b.ins().sdiv_imm_s(t, 86_400);
+        let absent = self.iconst(ABSENT);
+        self.b.ins().select(here, day, absent)
+    }
+
     fn prop(&mut self, base: &Ir, prop: &Prop, ty: &Ty) -> R<(Value, K)> {
         let (v, k) = self.expr(base)?;
         match (prop, k) {
-            (Prop::Date, K::DateTime) => {
-                let here = self.present(v, k);
-                let day = self.b.ins().sdiv_imm_s(v, 86_400);
-                let absent = self.iconst(ABSENT);
-                Ok((self.b.ins().select(here, day, absent), K::Date))
-            }
+            (Prop::Date, K::DateTime) => Ok((self.day_of(v), K::Date)),
             (Prop::Hour | Prop::Minute, K::DateTime) => {
                 let here = self.present(v, k);
                 let secs = self.b.ins().srem_imm_s(v, 86_400);
@@ -767,12 +765,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let (d, kd) = self.expr(a)?;
                 match kd {
                     K::Date => d,
-                    K::DateTime => {
-                        let here = self.present(d, kd);
-                        let day = self.b.ins().sdiv_imm_s(d, 86_400);
-                        let absent = self.iconst(ABSENT);
-                        self.b.ins().select(here, day, absent)
-                    }
+                    K::DateTime => self.day_of(d),
                     _ => return unsupported("a lookup at a value that is not a date"),
                 }
             }
@@ -1163,6 +1156,17 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok((self.b.use_var(result), K::Bool))
     }
 
+    /// 1 when the row the loop stands on passes an aggregate's `where` (always without one).
+    fn passes(&mut self, filter: Option<&Ir>) -> R<Value> {
+        match filter {
+            Some(f) => {
+                let (v, _) = self.expr(f)?;
+                Ok(self.truth(v))
+            }
+            None => Ok(self.iconst(1)),
+        }
+    }
+
     /// `count(distinct(value for var in source where filter))`: the rows whose (present)
     /// value no earlier passing row has; no list is built.
     fn count_distinct(
@@ -1181,19 +1185,9 @@ impl<'a, 'f> Gen<'a, 'f> {
         let count = self.b.declare_var(W);
         let zero = self.iconst(0);
         self.b.def_var(count, zero);
-        // The value and filter of the row the loop stands on: compiled once per loop.
-        let passes = |g: &mut Self| -> R<Value> {
-            match filter {
-                Some(f) => {
-                    let (v, _) = g.expr(f)?;
-                    Ok(g.truth(v))
-                }
-                None => Ok(g.iconst(1)),
-            }
-        };
         self.each_row(rows, exclude, var, |g| {
             let me = g.var(var)?.0;
-            let pass = passes(g)?;
+            let pass = g.passes(filter)?;
             let (v, k) = g.expr(value)?;
             let here = g.present(v, k);
             let go = g.b.ins().band(pass, here);
@@ -1207,7 +1201,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             // The rows before this one (rows are their own indexes here, checked above).
             let earlier = (rows.0, me, rows.2, rows.3);
             g.each_row(earlier, exclude, var, |h| {
-                let pass = passes(h)?;
+                let pass = h.passes(filter)?;
                 let (w, kw) = h.expr(value)?;
                 let eq = h.equal((w, kw), (v, k))?;
                 let hit = h.b.ins().band(pass, eq);
@@ -1263,13 +1257,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let mut value_kind: Option<K> = None;
         let int_sum = *ty.unwrap_optional() == Ty::Int;
         self.each_row(rows, exclude, var, |g| {
-            let pass = match filter {
-                Some(f) => {
-                    let (v, _) = g.expr(f)?;
-                    g.truth(v)
-                }
-                None => g.iconst(1),
-            };
+            let pass = g.passes(filter)?;
             let (yes, done) = (g.b.create_block(), g.b.create_block());
             let stop_var = g.b.declare_var(W);
             let zero = g.iconst(0);

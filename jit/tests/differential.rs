@@ -256,7 +256,8 @@ fn history_rules_agree_on_whole_patients() {
     let mut keys: Vec<&String> = patients.keys().collect();
     keys.sort();
     let groups: Vec<Vec<Arc<Record>>> = keys.iter().map(|k| patients[*k].clone()).collect();
-    let batch = Batch::by_patient(&s.layout, &groups, s.kernel.strings());
+    let slices: Vec<&[Arc<Record>]> = groups.iter().map(Vec::as_slice).collect();
+    let batch = Batch::by_patient(&s.layout, &slices, s.kernel.strings());
     let rows: Vec<Arc<Record>> = groups.iter().flatten().cloned().collect();
     let data = WithHistory {
         tables: TablesOnly(&s.tables),

@@ -190,35 +190,40 @@ impl Batch {
     /// Lays out `claims` (records of `layout`'s claim schema); `base` holds the ids that the
     /// rulebook's tables and literals already use.
     pub fn new(layout: &ClaimLayout, claims: &[Arc<Record>], base: &Interner) -> Batch {
-        let mut builder = Builder {
-            layout,
-            strings: base.clone(),
-            levels: Vec::new(),
-        };
         let rows: Vec<&Record> = claims.iter().map(|c| &**c).collect();
-        builder.level(layout.claim(), &rows);
-        Batch {
-            levels: builder.levels,
-            strings: builder.strings,
-            patients: vec![[UNKNOWN_PATIENT; 2]; claims.len()],
-        }
+        Batch::of_rows(layout, &rows, base)
     }
 
     /// Lays out whole patients: each group is one patient's every claim (the run's and the
     /// history's), oldest first, as the run's history index orders them. A claim's patient
     /// range is then its group, so native code can walk its history.
-    pub fn by_patient(layout: &ClaimLayout, groups: &[Vec<Arc<Record>>], base: &Interner) -> Batch {
-        let claims: Vec<Arc<Record>> = groups.iter().flatten().cloned().collect();
-        let mut batch = Batch::new(layout, &claims, base);
+    pub fn by_patient(layout: &ClaimLayout, groups: &[&[Arc<Record>]], base: &Interner) -> Batch {
+        let rows: Vec<&Record> = groups.iter().flat_map(|g| g.iter().map(|c| &**c)).collect();
+        let mut batch = Batch::of_rows(layout, &rows, base);
         let mut at = 0u32;
-        let mut patients = Vec::with_capacity(claims.len());
+        batch.patients.clear();
         for g in groups {
             let end = at.saturating_add(u32::try_from(g.len()).unwrap_or(u32::MAX));
-            patients.extend(std::iter::repeat_n([at, end], g.len()));
+            batch
+                .patients
+                .extend(std::iter::repeat_n([at, end], g.len()));
             at = end;
         }
-        batch.patients = patients;
         batch
+    }
+
+    fn of_rows(layout: &ClaimLayout, rows: &[&Record], base: &Interner) -> Batch {
+        let mut builder = Builder {
+            layout,
+            strings: base.clone(),
+            levels: Vec::new(),
+        };
+        builder.level(layout.claim(), rows);
+        Batch {
+            levels: builder.levels,
+            strings: builder.strings,
+            patients: vec![[UNKNOWN_PATIENT; 2]; rows.len()],
+        }
     }
 
     /// A scalar cell read back as a value (for checks and for handing a row to the

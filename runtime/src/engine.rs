@@ -252,15 +252,7 @@ impl Engine {
                 };
                 match &self.screen {
                     Some(screen) => {
-                        // Whole patients (the run's claims and their history, oldest first), so
-                        // the native code can walk `history(claim.psn_no)` as a row range.
-                        let (groups, evaluate) = self.patient_rows(group, data);
-                        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
-                        screen.screen(&batch, &mut |row, needs| {
-                            if let Some(Some(c)) = evaluate.get(row) {
-                                one(c, Some(needs));
-                            }
-                        });
+                        self.screen_patients(&**screen, group, data, |c, needs| one(c, Some(needs)))
                     }
                     None => {
                         for c in group.iter().flatten() {
@@ -324,16 +316,20 @@ impl Engine {
         }
     }
 
-    /// The rows of a batch for `patients` (each the run's claims of one patient): every claim
-    /// of each patient in history order (from `data`), and for each row the claim to evaluate
-    /// (None for a history-only claim). A claim without a patient number is a patient alone.
-    fn patient_rows<'c>(
+    /// Screens `patients` (each the run's claims of one patient) in one batch laid out by
+    /// patient: every claim of each patient in history order (from `data`), so the native code
+    /// can walk their history. Calls `each` for every claim of the run among them, in batch
+    /// order, with the rules it still needs. A claim without a patient number is a patient
+    /// alone.
+    fn screen_patients<'c>(
         &self,
+        screen: &dyn Screen,
         patients: &[Vec<&'c Arc<Record>>],
-        data: &RunData,
-    ) -> PatientRows<'c> {
-        let mut groups = Vec::with_capacity(patients.len());
-        let mut evaluate = Vec::new();
+        data: &'c RunData,
+        mut each: impl FnMut(&'c Arc<Record>, &[bool]),
+    ) {
+        let mut groups: Vec<&'c [Arc<Record>]> = Vec::with_capacity(patients.len());
+        let mut evaluate: Vec<Option<&'c Arc<Record>>> = Vec::new();
         for own in patients {
             let psn = own.first().and_then(|c| self.text(c, self.layout.psn_no()));
             match psn.and_then(|p| data.patients.get(&p)) {
@@ -341,17 +337,22 @@ impl Engine {
                     for c in all {
                         evaluate.push(own.iter().copied().find(|o| Arc::ptr_eq(o, c)));
                     }
-                    groups.push(all.clone());
+                    groups.push(all);
                 }
                 None => {
                     for c in own {
                         evaluate.push(Some(*c));
-                        groups.push(vec![Arc::clone(c)]);
+                        groups.push(std::slice::from_ref(*c));
                     }
                 }
             }
         }
-        (groups, evaluate)
+        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
+        screen.screen(&batch, &mut |row, needs| {
+            if let Some(Some(c)) = evaluate.get(row) {
+                each(c, needs);
+            }
+        });
     }
 
     /// Claim and line rules on one claim, screened first when a screen is set.
@@ -363,14 +364,9 @@ impl Engine {
         let Some(screen) = &self.screen else {
             return self.claim_findings(claim, data, None);
         };
-        let own = [vec![claim]];
-        let (groups, evaluate) = self.patient_rows(&own, data);
-        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
         let mut out = None;
-        screen.screen(&batch, &mut |row, needs| {
-            if let Some(Some(c)) = evaluate.get(row) {
-                out = Some(self.claim_findings(c, data, Some(needs)));
-            }
+        self.screen_patients(&**screen, &[vec![claim]], data, |c, needs| {
+            out = Some(self.claim_findings(c, data, Some(needs)));
         });
         out.unwrap_or_else(|| self.claim_findings(claim, data, None))
     }
@@ -538,10 +534,6 @@ impl Engine {
         }
     }
 }
-
-/// A batch's patients (each every claim of one patient, oldest first) and, per row, the run's
-/// claim to evaluate there (None for history).
-type PatientRows<'c> = (Vec<Vec<Arc<Record>>>, Vec<Option<&'c Arc<Record>>>);
 
 /// A provider's claims in one month, and whether the claims file (not only history) has one.
 type MonthGroup<'c> = (Vec<&'c Arc<Record>>, bool);
