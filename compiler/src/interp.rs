@@ -4,8 +4,8 @@
 //! Money is exact (`rust_decimal`, checked: an overflow is an `EvalError` for that claim, never
 //! a wrap); `/` yields a decimal and a zero divisor is an error; an absent value equals nothing.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
@@ -98,6 +98,17 @@ impl<'a, T: Trace<'a>> ClaimEval<'a, T> {
 
     /// Evaluates one claim- or line-scope rule; a line rule yields a hit per offending line.
     pub fn rule(&mut self, index: usize) -> Result<Vec<Hit>, EvalError> {
+        self.rule_at(index, None)
+    }
+
+    /// Evaluates a line rule on the given lines only (indexes into its list, ascending; those
+    /// out of range are skipped): what `rule` gives on exactly those lines, since each line is
+    /// judged on its own. A claim rule is evaluated whole.
+    pub fn rule_lines(&mut self, index: usize, lines: &[usize]) -> Result<Vec<Hit>, EvalError> {
+        self.rule_at(index, Some(lines))
+    }
+
+    fn rule_at(&mut self, index: usize, only: Option<&[usize]>) -> Result<Vec<Hit>, EvalError> {
         let program = self.program;
         let Some(rule) = program.rules.get(index) else {
             return Ok(vec![]);
@@ -119,7 +130,12 @@ impl<'a, T: Trace<'a>> ClaimEval<'a, T> {
                     Value::List(items) => items,
                     _ => &[],
                 };
-                for (i, line) in lines.iter().cloned().enumerate() {
+                let count = only.map_or(lines.len(), <[usize]>::len);
+                for k in 0..count {
+                    let i = only.and_then(|o| o.get(k).copied()).unwrap_or(k);
+                    let Some(line) = lines.get(i).cloned() else {
+                        continue;
+                    };
                     self.current_line = Some((slot, i));
                     self.trace.begin(Some(i));
                     let mut frame = vec![Value::Absent; rule.frame as usize];

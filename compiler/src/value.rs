@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
 
 /// One value of claim data or of a table cell.
@@ -54,6 +54,16 @@ impl Value {
     }
 }
 
+/// `%Y-%m-%d` without parsing a format string on every call (a run writes a date into most
+/// messages). Years beyond four digits keep chrono's own form (a sign, then the digits).
+fn write_date(f: &mut fmt::Formatter<'_>, d: &NaiveDate) -> fmt::Result {
+    if (0..=9999).contains(&d.year()) {
+        write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        write!(f, "{}", d.format("%Y-%m-%d"))
+    }
+}
+
 impl fmt::Display for Value {
     /// The form a finding's message shows: decimals as written (no exponent), dates ISO.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -63,8 +73,15 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Decimal(d) => write!(f, "{d}"),
             Value::Text(t) => f.write_str(t),
-            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            Value::DateTime(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S")),
+            Value::Date(d) => write_date(f, d),
+            // A leap second (nanoseconds past 10^9) prints as :60 in chrono's own form.
+            Value::DateTime(t) if t.nanosecond() >= 1_000_000_000 => {
+                write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S"))
+            }
+            Value::DateTime(t) => {
+                write_date(f, &t.date())?;
+                write!(f, " {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+            }
             Value::List(items) => {
                 for (i, v) in items.iter().enumerate() {
                     if i > 0 {
@@ -75,6 +92,42 @@ impl fmt::Display for Value {
                 Ok(())
             }
             Value::Record(_) => f.write_str("{record}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written date forms agree with chrono's `%Y-%m-%d [%H:%M:%S]` everywhere,
+    /// the years that fall back to chrono and a leap second included.
+    #[test]
+    fn dates_print_as_chrono_does() {
+        let days = [
+            (1, 1, 1),
+            (999, 12, 31),
+            (1970, 1, 1),
+            (2024, 2, 29),
+            (2026, 11, 23),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+            (262142, 3, 4),
+        ];
+        for (y, m, d) in days {
+            let date = NaiveDate::from_ymd_opt(y, m, d).expect("a valid date");
+            assert_eq!(
+                Value::Date(date).to_string(),
+                date.format("%Y-%m-%d").to_string()
+            );
+            for (h, mi, s, nano) in [(0, 0, 0, 0), (9, 5, 7, 0), (23, 59, 59, 1_500_000_000)] {
+                let t = date.and_hms_nano_opt(h, mi, s, nano).expect("a valid time");
+                assert_eq!(
+                    Value::DateTime(t).to_string(),
+                    t.format("%Y-%m-%d %H:%M:%S").to_string()
+                );
+            }
         }
     }
 }

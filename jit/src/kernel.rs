@@ -3,8 +3,9 @@
 //! Rules are grouped by what they range over (the claim rules; the line rules of each list)
 //! and each group is one native function, so a value several rules read (the catalogue row
 //! of a line) is computed once per row. The native code screens: for each claim it says
-//! which rules certainly do not fire. Those the interpreter never looks at; the others
-//! (fired, bailed, or not compiled) it evaluates, and its findings are the ones reported, so
+//! which rules certainly do not fire and on which lines the others fire. The interpreter
+//! never looks at the first, evaluates only the fired lines of the second, and evaluates
+//! whole the rules that bailed or are not compiled; its findings are the ones reported, so
 //! amounts and messages are the reference semantics by construction.
 
 use std::collections::BTreeSet;
@@ -19,6 +20,7 @@ use vigil_compiler::ir::{Ir, IrKind, Program, RuleIr, SharedScope};
 use vigil_compiler::model::{Rulebook, Scope};
 use vigil_runtime::batch::{self, Batch, ColumnKind, Interner, Level};
 use vigil_runtime::claims::ClaimLayout;
+use vigil_runtime::screen::Needs;
 use vigil_runtime::tables::LoadedTable;
 
 use crate::calls::{Ctx, IdIndex, World};
@@ -344,19 +346,12 @@ impl vigil_runtime::screen::Screen for Kernel {
         &self.base
     }
 
-    fn screen(&self, batch: &Batch, each: &mut dyn FnMut(usize, &[bool])) {
-        let mut needs: Vec<bool> = self.coverage.iter().map(Option::is_some).collect();
+    fn screen(&self, batch: &Batch, each: &mut dyn FnMut(usize, &Needs)) {
+        let mut needs = Needs::default();
         self.walk(batch, |claim, event| match event {
-            Event::Start => {
-                for (n, c) in needs.iter_mut().zip(&self.coverage) {
-                    *n = c.is_some();
-                }
-            }
-            Event::Fired(rule, _) | Event::Bail(rule) => {
-                if let Some(n) = needs.get_mut(rule) {
-                    *n = true;
-                }
-            }
+            Event::Start => needs.start(self.coverage.iter().map(Option::is_some)),
+            Event::Fired(rule, line) => needs.fired(rule, line),
+            Event::Bail(rule) => needs.everything(rule),
             Event::End => each(claim, &needs),
         });
     }

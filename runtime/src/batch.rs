@@ -19,7 +19,7 @@
 //! `UNFIT` keeps money exact: a value the fixed layout cannot hold exactly is marked, and the
 //! native code hands that claim back to the interpreter instead of rounding it.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};

@@ -4,7 +4,9 @@
 //! rules run over (provider, month) groups. Output order never depends on threads: findings are
 //! sorted by `findings::sort_findings` before anyone sees them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use vigil_compiler::LoadedRulebook;
 use crate::batch::Batch;
 use crate::claims::ClaimLayout;
 use crate::findings::{rulebook_id, sort_findings, Finding};
-use crate::screen::Screen;
+use crate::screen::{Need, Needs, Screen};
 use crate::tables::{LoadedTable, TableError, Tables};
 
 /// Why a rulebook cannot run.
@@ -242,7 +244,7 @@ impl Engine {
             .map(|group| {
                 let mut findings = Vec::new();
                 let mut errors = Vec::new();
-                let mut one = |c: &Arc<Record>, needs: Option<&[bool]>| {
+                let mut one = |c: &Arc<Record>, needs: Option<&Needs>| {
                     let (f, e) = self.claim_findings(c, data, needs);
                     findings.extend(f);
                     errors.extend(e);
@@ -326,7 +328,7 @@ impl Engine {
         screen: &dyn Screen,
         patients: &[Vec<&'c Arc<Record>>],
         data: &'c RunData,
-        mut each: impl FnMut(&'c Arc<Record>, &[bool]),
+        mut each: impl FnMut(&'c Arc<Record>, &Needs),
     ) {
         let mut groups: Vec<&'c [Arc<Record>]> = Vec::with_capacity(patients.len());
         let mut evaluate: Vec<Option<&'c Arc<Record>>> = Vec::new();
@@ -371,13 +373,13 @@ impl Engine {
         out.unwrap_or_else(|| self.claim_findings(claim, data, None))
     }
 
-    /// Claim and line rules on one claim; with `needs` (from a screen), only the rules it
-    /// marks.
+    /// Claim and line rules on one claim; with `needs` (from a screen), only what it says is
+    /// still needed: no rule it cleared, only the fired lines of a rule it decided.
     pub(crate) fn claim_findings(
         &self,
         claim: &Arc<Record>,
         data: &RunData,
-        needs: Option<&[bool]>,
+        needs: Option<&Needs>,
     ) -> (Vec<Finding>, Vec<ClaimError>) {
         let mut eval = ClaimEval::new(&self.program, data, claim.clone());
         let mut findings = Vec::new();
@@ -386,10 +388,12 @@ impl Engine {
             if rule.scope == Scope::Provider {
                 continue;
             }
-            if needs.is_some_and(|n| !n.get(i).copied().unwrap_or(true)) {
-                continue;
-            }
-            match eval.rule(i) {
+            let evaluated = match needs.map_or(Need::Everything, |n| n.get(i)) {
+                Need::Nothing => continue,
+                Need::Fired(lines) => eval.rule_lines(i, lines),
+                Need::Everything => eval.rule(i),
+            };
+            match evaluated {
                 Ok(hits) => findings.extend(
                     hits.into_iter()
                         .map(|h| self.finding(&h, Some(claim), None)),
@@ -580,24 +584,29 @@ impl<'e> RunData<'e> {
     /// Oldest first: by begndate (absent first), then setl_id in serial order
     /// (`interp::sorts_before`, the order the rules themselves use).
     pub(crate) fn order(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
-        let date = |c: &Record| {
-            self.begndate
-                .map(|s| c.get(s).clone())
-                .unwrap_or(Value::Absent)
-        };
-        date(a).cmp(&date(b)).then_with(|| {
-            let (x, y) = (
-                a.get(self.setl_id).to_string(),
-                b.get(self.setl_id).to_string(),
-            );
-            if interp::sorts_before(&x, &y) {
-                std::cmp::Ordering::Less
-            } else if interp::sorts_before(&y, &x) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
+        fn date(c: &Record, slot: Option<usize>) -> &Value {
+            const ABSENT: &Value = &Value::Absent;
+            slot.map_or(ABSENT, |s| c.get(s))
+        }
+        // setl_id is text in every valid claim; anything else sorts by its printed form.
+        fn text(c: &Record, slot: usize) -> std::borrow::Cow<'_, str> {
+            match c.get(slot) {
+                Value::Text(t) => std::borrow::Cow::Borrowed(t),
+                v => std::borrow::Cow::Owned(v.to_string()),
             }
-        })
+        }
+        date(a, self.begndate)
+            .cmp(date(b, self.begndate))
+            .then_with(|| {
+                let (x, y) = (text(a, self.setl_id), text(b, self.setl_id));
+                if interp::sorts_before(&x, &y) {
+                    std::cmp::Ordering::Less
+                } else if interp::sorts_before(&y, &x) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
     }
 }
 

@@ -7,7 +7,9 @@
 
 use crate::scalars::{parse_date, parse_datetime, parse_month, Scalar};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use vigil_compiler::value::{Record, Value};
 use vigil_jit::Kernel;
 use vigil_runtime::batch::Batch;
 use vigil_runtime::engine::{read_claims, Engine};
-use vigil_runtime::screen::Screen;
+use vigil_runtime::screen::{Need, Screen};
 use vigil_runtime::tables::TablesOnly;
 
 struct Args {
@@ -126,7 +126,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (t_native, cleared) = best(3, || {
         let mut cleared = 0usize;
         kernel.screen(&claims_batch, &mut |_, needs| {
-            cleared += native.iter().filter(|&&i| !needs[i]).count();
+            cleared += native
+                .iter()
+                .filter(|&&i| needs.get(i) == Need::Nothing)
+                .count();
         });
         cleared
     });
