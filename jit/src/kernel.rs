@@ -244,9 +244,20 @@ impl Kernel {
     }
 
     /// Calls `each(claim_row, verdicts)` for every claim of the batch in order.
-    pub fn each_claim(&self, batch: &Batch, mut each: impl FnMut(usize, Vec<Verdict>)) {
+    pub fn each_claim(&self, batch: &Batch, each: impl FnMut(usize, Vec<Verdict>)) {
+        self.each_claim_of(batch, None, each)
+    }
+
+    /// As `each_claim`, for the claims whose `only[row]` is true (all, without `only`): the
+    /// others are context, other claims' history.
+    pub fn each_claim_of(
+        &self,
+        batch: &Batch,
+        only: Option<&[bool]>,
+        mut each: impl FnMut(usize, Vec<Verdict>),
+    ) {
         let mut v: Vec<Verdict> = Vec::new();
-        self.walk(batch, |claim, event| match event {
+        self.walk(batch, only, |claim, event| match event {
             Event::Start => {
                 v = self
                     .coverage
@@ -271,8 +282,9 @@ impl Kernel {
         });
     }
 
-    /// Runs the native groups over every claim and line of `batch`, reporting as it goes.
-    fn walk(&self, batch: &Batch, mut report: impl FnMut(usize, Event)) {
+    /// Runs the native groups over every claim (those of `only`) and line of `batch`,
+    /// reporting as it goes.
+    fn walk(&self, batch: &Batch, only: Option<&[bool]>, mut report: impl FnMut(usize, Event)) {
         let pointers = self.shape.pointers(batch, &self.tables);
         let world = World {
             tables: &self.loaded,
@@ -288,6 +300,9 @@ impl Kernel {
             return;
         };
         for claim in 0..claims.rows {
+            if only.is_some_and(|o| !o.get(claim).copied().unwrap_or(false)) {
+                continue;
+            }
             report(claim, Event::Start);
             for g in &self.groups {
                 let lines = match g.list_slot {
@@ -346,9 +361,9 @@ impl vigil_runtime::screen::Screen for Kernel {
         &self.base
     }
 
-    fn screen(&self, batch: &Batch, each: &mut dyn FnMut(usize, &Needs)) {
+    fn screen(&self, batch: &Batch, only: Option<&[bool]>, each: &mut dyn FnMut(usize, &Needs)) {
         let mut needs = Needs::default();
-        self.walk(batch, |claim, event| match event {
+        self.walk(batch, only, |claim, event| match event {
             Event::Start => needs.start(self.coverage.iter().map(Option::is_some)),
             Event::Fired(rule, line) => needs.fired(rule, line),
             Event::Bail(rule) => needs.everything(rule),

@@ -350,7 +350,8 @@ impl Engine {
             }
         }
         let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
-        screen.screen(&batch, &mut |row, needs| {
+        let only: Vec<bool> = evaluate.iter().map(Option::is_some).collect();
+        screen.screen(&batch, Some(&only), &mut |row, needs| {
             if let Some(Some(c)) = evaluate.get(row) {
                 each(c, needs);
             }

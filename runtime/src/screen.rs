@@ -13,8 +13,9 @@ pub trait Screen: Send + Sync {
     fn strings(&self) -> &Interner;
 
     /// Calls `each(claim_row, needs)` for every claim of `batch`, in order, with what the
-    /// interpreter must still evaluate there (see [`Needs`]).
-    fn screen(&self, batch: &Batch, each: &mut dyn FnMut(usize, &Needs));
+    /// interpreter must still evaluate there (see [`Needs`]). With `only`, the claims whose
+    /// `only[row]` is false are context (another claim's history) and are not screened.
+    fn screen(&self, batch: &Batch, only: Option<&[bool]>, each: &mut dyn FnMut(usize, &Needs));
 
     /// How many rules it decides itself (the others are always needed whole).
     fn native_rules(&self) -> usize;

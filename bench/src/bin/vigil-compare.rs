@@ -116,6 +116,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (t_base, outcome) = best(3, || baseline.run_with_history(&batch, shared.len()));
     let outcome = outcome?;
 
+    // Native decisions alone against the baseline's, like for like: every rule the kernel
+    // compiles, on one batch laid out by patient (history rules walk it), the run's claims
+    // decided and the history rows context; no interpreter, no findings.
+    let (patient_layout, patient_batch, only) = {
+        let t = Instant::now();
+        let psn_no = interp.layout.psn_no();
+        let begndate = interp.layout.claim().slot("begndate");
+        let mut patients: std::collections::BTreeMap<String, Vec<(Arc<Record>, bool)>> =
+            Default::default();
+        for (c, decided) in shared
+            .iter()
+            .map(|c| (c, true))
+            .chain(all[shared.len()..].iter().map(|c| (c, false)))
+        {
+            patients
+                .entry(c.get(psn_no).to_string())
+                .or_default()
+                .push((c.clone(), decided));
+        }
+        let setl_id = interp.layout.setl_id();
+        let mut groups: Vec<Vec<Arc<Record>>> = Vec::with_capacity(patients.len());
+        let mut only = Vec::with_capacity(all.len());
+        for (_, mut list) in patients {
+            list.sort_by(|(a, _), (b, _)| {
+                let date = |c: &Record| begndate.map(|s| c.get(s).clone());
+                date(a).cmp(&date(b)).then_with(|| {
+                    let (x, y) = (a.get(setl_id).to_string(), b.get(setl_id).to_string());
+                    vigil_compiler::interp::sorts_before(&y, &x)
+                        .cmp(&vigil_compiler::interp::sorts_before(&x, &y))
+                })
+            });
+            only.extend(list.iter().map(|(_, d)| *d));
+            groups.push(list.into_iter().map(|(c, _)| c).collect());
+        }
+        let slices: Vec<&[Arc<Record>]> = groups.iter().map(Vec::as_slice).collect();
+        let batch = Batch::by_patient(&interp.layout, &slices, kernel.strings());
+        (t.elapsed(), batch, only)
+    };
+    let (t_decide, decided) = best(3, || {
+        let mut fired = 0usize;
+        kernel.each_claim_of(&patient_batch, Some(&only), |_, verdicts| {
+            for v in verdicts {
+                if let vigil_jit::kernel::Verdict::Decided(lines) = v {
+                    fired += lines.len();
+                }
+            }
+        });
+        fired
+    });
+
     // The rules the native code decides that read no history, alone: native screening vs the
     // interpreter on the same rules (history rules need whole patients and the run's history,
     // which the full runs above measure).
@@ -125,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let claims_batch = Batch::new(&interp.layout, &shared, kernel.strings());
     let (t_native, cleared) = best(3, || {
         let mut cleared = 0usize;
-        kernel.screen(&claims_batch, &mut |_, needs| {
+        kernel.screen(&claims_batch, None, &mut |_, needs| {
             cleared += native
                 .iter()
                 .filter(|&&i| needs.get(i) == Need::Nothing)
@@ -213,6 +263,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t_base.as_secs_f64() / t_jit.as_secs_f64()
     );
     println!(
+        "| native decisions alone, the {} compiled rules (baseline: all {}; batch laid out by patient, no findings made) | — | {} | {} | — | {:.2}× |",
+        kernel.compiled(),
+        interp.program.rules.len(),
+        ms(t_decide),
+        ms(t_base),
+        t_base.as_secs_f64() / t_decide.as_secs_f64()
+    );
+    println!(
         "| compute, the {} native rules that read no history, alone (batch laid out) | {} | {} | — | {} | — |",
         native.len(),
         ms(t_native_interp),
@@ -236,13 +294,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!();
     println!(
-        "reading the input (JSON to records): {}; laying out one batch of claims + history: {}; compiling the rulebook: {}",
+        "reading the input (JSON to records): {}; laying out one batch of claims + history: {} (by patient: {}); compiling the rulebook: {}",
         ms(read),
         ms(layout_time),
+        ms(patient_layout),
         ms(compile)
     );
     println!(
-        "jit findings identical to the interpreter's: {same}; baseline fired {} places, bailed {}; native screening cleared {cleared} rule-claim pairs",
+        "jit findings identical to the interpreter's: {same}; baseline fired {} places, bailed {}; native screening cleared {cleared} rule-claim pairs; native decisions fired {decided} places",
         outcome.fired(),
         outcome.bailed()
     );
