@@ -18,7 +18,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use vigil_compiler::ir::{Ir, IrKind, Program, RuleIr, SharedScope};
 use vigil_compiler::model::{Rulebook, Scope};
-use vigil_runtime::batch::{self, Batch, ColumnKind, Interner, Level};
+use vigil_runtime::batch::{self, Batch, ColumnKind, Interner, Level, Reads};
 use vigil_runtime::claims::ClaimLayout;
 use vigil_runtime::screen::Needs;
 use vigil_runtime::tables::LoadedTable;
@@ -75,6 +75,8 @@ pub struct Kernel {
     pub coverage: Vec<Option<String>>,
     /// How long compiling took.
     pub compile_time: Duration,
+    /// The claim fields the native code reads (what a batch must lay out).
+    reads: Reads,
 }
 
 /// What the native code says of one rule on one claim.
@@ -213,7 +215,9 @@ impl Kernel {
             })
             .collect();
         let by_id = tables.iter().map(|t| IdIndex::new(t, &base)).collect();
+        let reads = shape.reads(layout);
         Ok(Kernel {
+            reads,
             _code: Code(module),
             by_id,
             groups,
@@ -299,6 +303,23 @@ impl Kernel {
         let Some(claims) = batch.levels.first() else {
             return;
         };
+        // A batch that leaves out a column the code reads (laid out for other reads) never
+        // reaches native code: every compiled rule bails and the interpreter decides.
+        if !self.shape.fits(batch) {
+            for claim in 0..claims.rows {
+                if only.is_some_and(|o| !o.get(claim).copied().unwrap_or(false)) {
+                    continue;
+                }
+                report(claim, Event::Start);
+                for g in &self.groups {
+                    for &rule in &g.rules {
+                        report(claim, Event::Bail(rule));
+                    }
+                }
+                report(claim, Event::End);
+            }
+            return;
+        }
         for claim in 0..claims.rows {
             if only.is_some_and(|o| !o.get(claim).copied().unwrap_or(false)) {
                 continue;
@@ -373,6 +394,10 @@ impl vigil_runtime::screen::Screen for Kernel {
 
     fn native_rules(&self) -> usize {
         self.compiled()
+    }
+
+    fn reads(&self) -> Option<&Reads> {
+        Some(&self.reads)
     }
 }
 

@@ -5,15 +5,21 @@
 //! slot), then every column of every table (by program table index, then slot), then the ids
 //! of the tables' list columns, then the batch's patient ranges.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use vigil_compiler::value::Record;
-use vigil_runtime::batch::{Batch, Column, ColumnKind, Interner, Level};
+use vigil_runtime::batch::{Batch, Column, ColumnKind, Interner, Level, Reads};
 use vigil_runtime::claims::ClaimLayout;
 
 /// The pointer table's layout.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Shape {
+    /// Per claim level: the record it holds.
+    records: Vec<String>,
+    /// Every claim-level column (level, slot) code generation asked for: what native code
+    /// may read, so what a batch must lay out (`Shape::reads`).
+    asked: Mutex<BTreeSet<(usize, usize)>>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
@@ -103,6 +109,8 @@ impl Shape {
             table_values.push(values);
         }
         Shape {
+            records: empty.levels.iter().map(|l| l.record.clone()).collect(),
+            asked: Mutex::new(BTreeSet::new()),
             levels,
             lists,
             tables: table_starts,
@@ -116,6 +124,11 @@ impl Shape {
 
     /// The pointer-table index of a claim-level column.
     pub fn claim_column(&self, level: usize, slot: usize) -> Option<usize> {
+        // A poisoned set is still a set: a panic elsewhere cannot leave it half-written.
+        self.asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((level, slot));
         let (start, kinds) = self.levels.get(level)?;
         (slot < kinds.len()).then_some(start + slot)
     }
@@ -164,6 +177,42 @@ impl Shape {
     /// The element level of list field `slot` of claim level `level`.
     pub fn list_level(&self, level: usize, slot: usize) -> Option<usize> {
         *self.lists.get(level)?.get(slot)?
+    }
+
+    /// The fields a batch must lay out for the code generated so far: every claim-level
+    /// column it asked for, and the contract fields (history leaves out the claim's own
+    /// `setl_id`). Lists are always laid out, so levels keep their numbers.
+    pub fn reads(&self, layout: &ClaimLayout) -> Reads {
+        let mut reads = Reads::default();
+        let claim = layout.claim().name();
+        for slot in [layout.setl_id(), layout.psn_no(), layout.fixmedins_code()] {
+            reads.add(claim, slot);
+        }
+        let asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        for &(level, slot) in asked.iter() {
+            if let Some(record) = self.records.get(level) {
+                reads.add(record, slot);
+            }
+        }
+        reads
+    }
+
+    /// Whether `batch` lays out every column native code may read, at the levels this shape
+    /// numbers: a batch laid out for other reads must not reach native code.
+    pub fn fits(&self, batch: &Batch) -> bool {
+        if batch.levels.len() != self.levels.len() {
+            return false;
+        }
+        let asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        asked.iter().all(|&(level, slot)| {
+            let laid = batch.levels.get(level).and_then(|l| l.columns.get(slot));
+            let declared = self.claim_kind(level, slot);
+            match (laid, declared) {
+                (_, None | Some(ColumnKind::None)) => true,
+                (Some(column), Some(_)) => !matches!(column, Column::None),
+                (None, Some(_)) => false,
+            }
+        })
     }
 
     /// The pointer table for one batch (and the kernel's table levels). Its addresses are

@@ -183,6 +183,47 @@ pub struct Batch {
     pub patients: Vec<[u32; 2]>,
 }
 
+/// The fields a reader of batches (the native code) reads, by record and slot: a batch laid
+/// out for it leaves every other field's column out (`Column::None`), which saves laying out
+/// and interning what no rule looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    records: std::collections::BTreeMap<String, Vec<bool>>,
+}
+
+impl Reads {
+    /// Marks field `slot` of `record` as read.
+    pub fn add(&mut self, record: &str, slot: usize) {
+        let fields = self.records.entry(record.to_string()).or_default();
+        if fields.len() <= slot {
+            fields.resize(slot + 1, false);
+        }
+        fields[slot] = true;
+    }
+
+    /// Whether field `slot` of `record` is read.
+    pub fn reads(&self, record: &str, slot: usize) -> bool {
+        self.records
+            .get(record)
+            .and_then(|f| f.get(slot))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// How many fields are read, over all records.
+    pub fn len(&self) -> usize {
+        self.records
+            .values()
+            .map(|f| f.iter().filter(|r| **r).count())
+            .sum()
+    }
+
+    /// Whether no field is read.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A patient range that is not known: history rules cannot be decided on this batch.
 pub const UNKNOWN_PATIENT: u32 = u32::MAX;
 
@@ -191,15 +232,26 @@ impl Batch {
     /// rulebook's tables and literals already use.
     pub fn new(layout: &ClaimLayout, claims: &[Arc<Record>], base: &Interner) -> Batch {
         let rows: Vec<&Record> = claims.iter().map(|c| &**c).collect();
-        Batch::of_rows(layout, &rows, base)
+        Batch::of_rows(layout, &rows, base, None)
     }
 
     /// Lays out whole patients: each group is one patient's every claim (the run's and the
     /// history's), oldest first, as the run's history index orders them. A claim's patient
     /// range is then its group, so native code can walk its history.
     pub fn by_patient(layout: &ClaimLayout, groups: &[&[Arc<Record>]], base: &Interner) -> Batch {
+        Batch::by_patient_reading(layout, groups, base, None)
+    }
+
+    /// As `by_patient`, laying out only the scalar fields `reads` names (all without it);
+    /// lists are always laid out, so the levels are numbered as `by_patient` numbers them.
+    pub fn by_patient_reading(
+        layout: &ClaimLayout,
+        groups: &[&[Arc<Record>]],
+        base: &Interner,
+        reads: Option<&Reads>,
+    ) -> Batch {
         let rows: Vec<&Record> = groups.iter().flat_map(|g| g.iter().map(|c| &**c)).collect();
-        let mut batch = Batch::of_rows(layout, &rows, base);
+        let mut batch = Batch::of_rows(layout, &rows, base, reads);
         let mut at = 0u32;
         batch.patients.clear();
         for g in groups {
@@ -212,9 +264,15 @@ impl Batch {
         batch
     }
 
-    fn of_rows(layout: &ClaimLayout, rows: &[&Record], base: &Interner) -> Batch {
+    fn of_rows(
+        layout: &ClaimLayout,
+        rows: &[&Record],
+        base: &Interner,
+        reads: Option<&Reads>,
+    ) -> Batch {
         let mut builder = Builder {
             layout,
+            reads,
             strings: base.clone(),
             levels: Vec::new(),
         };
@@ -267,6 +325,7 @@ impl Batch {
 
 struct Builder<'l> {
     layout: &'l ClaimLayout,
+    reads: Option<&'l Reads>,
     strings: Interner,
     levels: Vec<Level>,
 }
@@ -299,7 +358,10 @@ impl Builder<'_> {
         let mut building: Vec<Building> = record
             .fields()
             .iter()
-            .map(|field| match ColumnKind::of(field.ty()) {
+            .enumerate()
+            .map(|(slot, field)| (slot, field, ColumnKind::of(field.ty())))
+            .map(|(slot, field, kind)| match kind {
+                // Lists are always laid out, so a batch's levels keep their numbers.
                 ColumnKind::List => match self.layout.record_of(field) {
                     Some(element) => Building::List {
                         offsets: {
@@ -312,6 +374,7 @@ impl Builder<'_> {
                     },
                     None => Building::None,
                 },
+                _ if self.reads.is_some_and(|r| !r.reads(record.name(), slot)) => Building::None,
                 ColumnKind::Id => Building::Ids(Vec::with_capacity(n)),
                 ColumnKind::None => Building::None,
                 kind => Building::Words(kind, Vec::with_capacity(n)),

@@ -349,7 +349,8 @@ impl Engine {
                 }
             }
         }
-        let batch = Batch::by_patient(&self.layout, &groups, screen.strings());
+        let batch =
+            Batch::by_patient_reading(&self.layout, &groups, screen.strings(), screen.reads());
         let only: Vec<bool> = evaluate.iter().map(Option::is_some).collect();
         screen.screen(&batch, Some(&only), &mut |row, needs| {
             if let Some(Some(c)) = evaluate.get(row) {

@@ -5,7 +5,7 @@
 //! The interpreter stays the one meaning: every finding and every evaluation error a run
 //! reports comes from it. A screen only removes work, and only where it is sure.
 
-use crate::batch::{Batch, Interner};
+use crate::batch::{Batch, Interner, Reads};
 
 /// A screen over columnar batches. It holds the tables it was built with.
 pub trait Screen: Send + Sync {
@@ -19,6 +19,12 @@ pub trait Screen: Send + Sync {
 
     /// How many rules it decides itself (the others are always needed whole).
     fn native_rules(&self) -> usize;
+
+    /// The fields it reads, when it knows them: batches laid out for it may leave the others
+    /// out (`Batch::by_patient_reading`).
+    fn reads(&self) -> Option<&Reads> {
+        None
+    }
 }
 
 /// What one rule still needs from the interpreter on one claim.
