@@ -119,41 +119,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Native decisions alone against the baseline's, like for like: every rule the kernel
     // compiles, on one batch laid out by patient (history rules walk it), the run's claims
     // decided and the history rows context; no interpreter, no findings.
-    let (patient_layout, patient_batch, only) = {
-        let t = Instant::now();
-        let psn_no = interp.layout.psn_no();
-        let begndate = interp.layout.claim().slot("begndate");
-        let mut patients: std::collections::BTreeMap<String, Vec<(Arc<Record>, bool)>> =
-            Default::default();
-        for (c, decided) in shared
-            .iter()
-            .map(|c| (c, true))
-            .chain(all[shared.len()..].iter().map(|c| (c, false)))
-        {
-            patients
-                .entry(c.get(psn_no).to_string())
-                .or_default()
-                .push((c.clone(), decided));
-        }
-        let setl_id = interp.layout.setl_id();
-        let mut groups: Vec<Vec<Arc<Record>>> = Vec::with_capacity(patients.len());
-        let mut only = Vec::with_capacity(all.len());
-        for (_, mut list) in patients {
-            list.sort_by(|(a, _), (b, _)| {
-                let date = |c: &Record| begndate.map(|s| c.get(s).clone());
-                date(a).cmp(&date(b)).then_with(|| {
-                    let (x, y) = (a.get(setl_id).to_string(), b.get(setl_id).to_string());
-                    vigil_compiler::interp::sorts_before(&y, &x)
-                        .cmp(&vigil_compiler::interp::sorts_before(&x, &y))
-                })
-            });
-            only.extend(list.iter().map(|(_, d)| *d));
-            groups.push(list.into_iter().map(|(c, _)| c).collect());
-        }
-        let slices: Vec<&[Arc<Record>]> = groups.iter().map(Vec::as_slice).collect();
-        let batch = Batch::by_patient(&interp.layout, &slices, kernel.strings());
-        (t.elapsed(), batch, only)
-    };
+    let t = Instant::now();
+    let (patient_batch, only) = vigil_bench::patient_batch(
+        &interp.layout,
+        &shared,
+        &all[shared.len()..],
+        kernel.strings(),
+    );
+    let patient_layout = t.elapsed();
     let (t_decide, decided) = best(3, || {
         let mut fired = 0usize;
         kernel.each_claim_of(&patient_batch, Some(&only), |_, verdicts| {
