@@ -5,8 +5,6 @@
 //! unwind into native code (that would abort the process): each body runs under
 //! `catch_unwind` and a panic becomes [`BAIL`], which hands the claim to the interpreter.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use vigil_compiler::interp;
@@ -48,48 +46,40 @@ pub struct World<'r> {
 
 /// A table's key index by interned ids (one or two text key columns): the periods of each
 /// key as day numbers, sorted and disjoint, exactly as `LoadedTable::index_entries` gives them.
+///
+/// Key strings are the kernel's base strings, whose ids are small and dense, so the first key
+/// id indexes an array (no hashing on the hot path); a batch's own strings have larger ids and
+/// are in no table.
 #[derive(Debug, Clone)]
 pub struct IdIndex {
     validity: bool,
-    keys: HashMap<u64, Vec<(i64, i64, i64)>, BuildHasherDefault<IdHasher>>,
+    /// By first key id: 1 + its place in `entries`; 0 when no row has it.
+    first: Vec<u32>,
+    /// Per first key: each second key id (0 for a one-column key), ascending, with its
+    /// periods (start day, end day, row).
+    entries: Vec<Vec<(u32, Periods)>>,
 }
 
-/// Ids are small dense integers: a multiplicative hash spreads them well enough.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-fn pack(k1: u32, k2: u32) -> u64 {
-    (u64::from(k1) << 32) | u64::from(k2)
-}
+/// A key's validity periods: (start day, end day, row), sorted and disjoint.
+type Periods = Vec<(i64, i64, i64)>;
 
 impl IdIndex {
     /// The index of `table` by the ids of `strings` (which must hold every key string), or
     /// None when a key column is not text.
     pub fn new(table: &LoadedTable, strings: &Interner) -> Option<IdIndex> {
-        let mut keys: HashMap<u64, Vec<(i64, i64, i64)>, BuildHasherDefault<IdHasher>> =
-            HashMap::default();
+        let mut index = IdIndex {
+            validity: table.has_validity(),
+            first: Vec::new(),
+            entries: Vec::new(),
+        };
         for (key, periods) in table.index_entries() {
             let id = |v: &Value| match v {
                 Value::Text(t) => strings.get(t),
                 _ => None,
             };
-            let packed = match key {
-                [a] => pack(id(a)?, 0),
-                [a, b] => pack(id(a)?, id(b)?),
+            let (k1, k2) = match key {
+                [a] => (id(a)?, 0),
+                [a, b] => (id(a)?, id(b)?),
                 _ => return None,
             };
             let day = |d: chrono::NaiveDate| batch::date_word(&Value::Date(d));
@@ -97,18 +87,35 @@ impl IdIndex {
                 .into_iter()
                 .map(|(s, e, r)| (day(s), day(e), r as i64))
                 .collect();
-            keys.insert(packed, periods);
+            let k1 = k1 as usize;
+            if index.first.len() <= k1 {
+                index.first.resize(k1 + 1, 0);
+            }
+            if index.first[k1] == 0 {
+                index.entries.push(Vec::new());
+                index.first[k1] = u32::try_from(index.entries.len()).ok()?;
+            }
+            let at = index.first[k1] as usize - 1;
+            index.entries.get_mut(at)?.push((k2, periods));
         }
-        Some(IdIndex {
-            validity: table.has_validity(),
-            keys,
-        })
+        for seconds in &mut index.entries {
+            seconds.sort_unstable_by_key(|(k2, _)| *k2);
+        }
+        Some(index)
     }
 
     /// The row for key ids `k1` (and `k2`; 0 for a one-column key) valid on `day`, or ABSENT:
     /// what `LoadedTable::lookup_row` answers for the same strings and date.
     pub fn find(&self, k1: u32, k2: u32, day: i64) -> i64 {
-        let Some(periods) = self.keys.get(&pack(k1, k2)) else {
+        let at = self.first.get(k1 as usize).copied().unwrap_or(0);
+        let Some(seconds) = (at as usize)
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+        else {
+            return ABSENT;
+        };
+        let found = seconds.binary_search_by_key(&k2, |(b, _)| *b).ok();
+        let Some((_, periods)) = found.and_then(|i| seconds.get(i)) else {
             return ABSENT;
         };
         if !self.validity {
