@@ -216,6 +216,8 @@ impl Kernel {
             .collect();
         let by_id = tables.iter().map(|t| IdIndex::new(t, &base)).collect();
         let reads = shape.reads(layout);
+        // Every batch starts from these strings: shared, so a batch does not copy them.
+        let base = base.frozen();
         Ok(Kernel {
             reads,
             _code: Code(module),

@@ -77,8 +77,16 @@ impl ColumnKind {
 /// Strings to dense `u32` ids (0 is "absent"). The ids of a base interner (table cells and
 /// rule literals, fixed when a rulebook is prepared) are shared by every batch; a batch adds
 /// the strings only its claims carry.
+///
+/// A base is frozen once (`frozen`) and then shared, not copied: cloning a frozen interner
+/// (what every batch does) copies a pointer, whatever the size of a province's catalogue.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
+    /// Strings frozen earlier, ids `1..=base_len`.
+    base: Option<Arc<Interner>>,
+    base_len: usize,
+    /// This interner's own strings (ids after the base's) and the base strings it has looked
+    /// up (with their base ids), so a repeated string costs one lookup.
     ids: HashMap<Arc<str>, u32>,
     strings: Vec<Arc<str>>,
 }
@@ -89,33 +97,58 @@ impl Interner {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
+        if let Some(id) = self.base.as_ref().and_then(|b| b.get(s)) {
+            self.ids.insert(s.clone(), id);
+            return id;
+        }
         self.strings.push(s.clone());
         // Ids start at 1; a batch never holds 2^32 distinct strings (it would need >4 billion
         // records), and if it did the id would wrap onto a wrong string: saturate instead so
         // the worst case is a shared id, which `resolve` still answers consistently.
-        let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        let id = u32::try_from(self.base_len + self.strings.len()).unwrap_or(u32::MAX);
         self.ids.insert(s.clone(), id);
         id
     }
 
     /// The id of `s` if it was interned.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        match self.ids.get(s) {
+            Some(&id) => Some(id),
+            None => self.base.as_ref()?.get(s),
+        }
     }
 
     /// The string of an id (None for 0 or an unknown id).
     pub fn resolve(&self, id: u32) -> Option<&Arc<str>> {
-        self.strings.get((id as usize).checked_sub(1)?)
+        let at = (id as usize).checked_sub(1)?;
+        match at.checked_sub(self.base_len) {
+            Some(own) => self.strings.get(own),
+            None => self.base.as_ref()?.resolve(id),
+        }
     }
 
-    /// How many strings it holds.
+    /// How many strings it holds (its base's included).
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.base_len + self.strings.len()
     }
 
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.len() == 0
+    }
+
+    /// This interner as a shared base: the same ids, and clones that copy a pointer.
+    pub fn frozen(self) -> Interner {
+        if self.strings.is_empty() && self.base.is_some() {
+            return self;
+        }
+        let base_len = self.len();
+        Interner {
+            base: Some(Arc::new(self)),
+            base_len,
+            ids: HashMap::default(),
+            strings: Vec::new(),
+        }
     }
 }
 
@@ -622,5 +655,31 @@ mod tests {
         assert_eq!(i.intern(&a), 1);
         assert_eq!(i.resolve(2).map(|s| &**s), Some("B"));
         assert_eq!(i.resolve(0), None);
+    }
+
+    #[test]
+    fn a_frozen_base_keeps_its_ids_and_batches_extend_it() {
+        let mut base = Interner::default();
+        let (a, b, c): (Arc<str>, Arc<str>, Arc<str>) = ("A".into(), "B".into(), "C".into());
+        base.intern(&a);
+        base.intern(&b);
+        let base = base.frozen();
+        let mut batch = base.clone();
+        assert_eq!(batch.intern(&b), 2, "a base string keeps its id");
+        assert_eq!(batch.intern(&c), 3, "a new string follows the base");
+        assert_eq!(batch.intern(&b), 2);
+        assert_eq!(batch.get("A"), Some(1));
+        assert_eq!(batch.resolve(1).map(|s| &**s), Some("A"));
+        assert_eq!(batch.resolve(3).map(|s| &**s), Some("C"));
+        assert_eq!(batch.resolve(4), None);
+        assert_eq!((batch.len(), base.len()), (3, 2));
+        assert_eq!(base.get("C"), None, "the base is not changed by a batch");
+        // Freezing a batch stacks it on the base, ids unchanged.
+        let stacked = batch.frozen();
+        let mut next = stacked.clone();
+        let d: Arc<str> = "D".into();
+        assert_eq!(next.intern(&d), 4);
+        assert_eq!(next.resolve(3).map(|s| &**s), Some("C"));
+        assert_eq!(next.resolve(2).map(|s| &**s), Some("B"));
     }
 }
