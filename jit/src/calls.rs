@@ -58,6 +58,9 @@ pub struct IdIndex {
     /// Per first key: each second key id (0 for a one-column key), ascending, with its
     /// periods (start day, end day, row).
     entries: Vec<Vec<(u32, Periods)>>,
+    /// Per key column: by id, 1 when some row has that id in that column (at least one
+    /// entry, id 0, which is never a key). Native code reads these before it calls.
+    present: [Vec<u8>; 2],
 }
 
 /// A key's validity periods: (start day, end day, row), sorted and disjoint.
@@ -71,6 +74,7 @@ impl IdIndex {
             validity: table.has_validity(),
             first: Vec::new(),
             entries: Vec::new(),
+            present: [vec![0], vec![0]],
         };
         for (key, periods) in table.index_entries() {
             let id = |v: &Value| match v {
@@ -87,6 +91,14 @@ impl IdIndex {
                 .into_iter()
                 .map(|(s, e, r)| (day(s), day(e), r as i64))
                 .collect();
+            for (column, id) in [k1, k2].into_iter().enumerate().take(key.len()) {
+                let id = id as usize;
+                let present = &mut index.present[column];
+                if present.len() <= id {
+                    present.resize(id + 1, 0);
+                }
+                present[id] = 1;
+            }
             let k1 = k1 as usize;
             if index.first.len() <= k1 {
                 index.first.resize(k1 + 1, 0);
@@ -102,6 +114,12 @@ impl IdIndex {
             seconds.sort_unstable_by_key(|(k2, _)| *k2);
         }
         Some(index)
+    }
+
+    /// Key column `column` (0 or 1) by id: 1 when some row has that id there, 0 otherwise
+    /// (and for every id past the end). Never empty.
+    pub fn presence(&self, column: usize) -> &[u8] {
+        self.present.get(column).map_or(&[0][..], Vec::as_slice)
     }
 
     /// The row for key ids `k1` (and `k2`; 0 for a one-column key) valid on `day`, or ABSENT:

@@ -719,9 +719,23 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// The day number of a datetime word (absent stays absent).
     fn day_of(&mut self, t: Value) -> Value {
         let here = self.present(t, K::DateTime);
+        // Floor division: a datetime before 0001-01-01 has negative seconds, and its day is
+        // the one before truncation's.
         let day = self.b.ins().sdiv_imm_s(t, 86_400);
+        let rem = self.b.ins().srem_imm_s(t, 86_400);
+        let before = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, rem, 0);
+        let before = self.b.ins().uextend(W, before);
+        let day = self.b.ins().isub(day, before);
         let absent = self.iconst(ABSENT);
         self.b.ins().select(here, day, absent)
+    }
+
+    /// Seconds since midnight of a present datetime (0..86,400, also before 0001-01-01).
+    fn seconds_of_day(&mut self, t: Value) -> Value {
+        let rem = self.b.ins().srem_imm_s(t, 86_400);
+        let before = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, rem, 0);
+        let wrapped = self.b.ins().iadd_imm_s(rem, 86_400);
+        self.b.ins().select(before, wrapped, rem)
     }
 
     fn prop(&mut self, base: &Ir, prop: &Prop, ty: &Ty) -> R<(Value, K)> {
@@ -730,7 +744,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             (Prop::Date, K::DateTime) => Ok((self.day_of(v), K::Date)),
             (Prop::Hour | Prop::Minute, K::DateTime) => {
                 let here = self.present(v, k);
-                let secs = self.b.ins().srem_imm_s(v, 86_400);
+                let secs = self.seconds_of_day(v);
                 let unit = if *prop == Prop::Hour { 3_600 } else { 60 };
                 let n = self.b.ins().sdiv_imm_s(secs, unit);
                 let n = if *prop == Prop::Minute {
@@ -781,7 +795,39 @@ impl<'a, 'f> Gen<'a, 'f> {
         } else {
             self.iconst(1)
         };
-        let both = self.b.ins().band(key_here, day_here);
+        let mut both = self.b.ins().band(key_here, day_here);
+        // A key id that no row has in its column finds no row: known without the call (most
+        // keys of a pairs table's lookups are such). Only a word that is an id qualifies; any
+        // other word still goes to the call, which bails on it.
+        for (column, key) in [Some(kv), kv2].into_iter().flatten().enumerate() {
+            if let Some((at, len)) = self.shape.key_presence(table, column) {
+                let is_id = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
+                let inside = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, key, len as i64);
+                let zero = self.iconst(0);
+                let index = self.b.ins().select(inside, key, zero);
+                let base = self.iconst(at as i64);
+                let addr = self.b.ins().iadd(base, index);
+                // The array outlives the code and `index` is below its length (at least 1).
+                let byte = self
+                    .b
+                    .ins()
+                    .uload8(W, MemFlagsData::trusted().with_readonly(), addr, 0);
+                let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
+                let has = self.b.ins().band(inside, has);
+                let has = self.b.ins().uextend(W, has);
+                let is_id = self.b.ins().uextend(W, is_id);
+                let lacking = self.b.ins().bxor_imm_u(has, 1);
+                let known_absent = self.b.ins().band(is_id, lacking);
+                let go = self.b.ins().bxor_imm_u(known_absent, 1);
+                both = self.b.ins().band(both, go);
+            }
+        }
         let ctx = self.ctx;
         let (sig, sig2) = (self.sigs.lookup, self.sigs.lookup2);
         let row = self.branch(

@@ -114,7 +114,18 @@ impl Kernel {
             table_shapes.push((level.clone(), kinds));
             table_levels.push(level);
         }
-        let shape = Shape::new(layout, &table_shapes);
+        let mut shape = Shape::new(layout, &table_shapes);
+        // The id indexes need only the tables' strings, all interned above; native code tests
+        // a key against their presence arrays before it calls (the kernel keeps them alive
+        // and unchanged for as long as the code).
+        let by_id: Vec<Option<IdIndex>> = tables.iter().map(|t| IdIndex::new(t, &base)).collect();
+        for (t, index) in by_id.iter().enumerate() {
+            if let Some(index) = index {
+                for column in 0..2 {
+                    shape.know_keys(t, column, index.presence(column));
+                }
+            }
+        }
 
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
@@ -214,7 +225,6 @@ impl Kernel {
                 }
             })
             .collect();
-        let by_id = tables.iter().map(|t| IdIndex::new(t, &base)).collect();
         let reads = shape.reads(layout);
         // Every batch starts from these strings: shared, so a batch does not copy them.
         let base = base.frozen();

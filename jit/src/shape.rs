@@ -20,6 +20,9 @@ pub struct Shape {
     /// Every claim-level column (level, slot) code generation asked for: what native code
     /// may read, so what a batch must lay out (`Shape::reads`).
     asked: Mutex<BTreeSet<(usize, usize)>>,
+    /// Per table and key column: the address and length of its key presence array
+    /// (`IdIndex::presence`), when the table is indexed by id.
+    keys: Vec<[Option<(usize, usize)>; 2]>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
@@ -111,6 +114,7 @@ impl Shape {
         Shape {
             records: empty.levels.iter().map(|l| l.record.clone()).collect(),
             asked: Mutex::new(BTreeSet::new()),
+            keys: vec![[None; 2]; tables.len()],
             levels,
             lists,
             tables: table_starts,
@@ -177,6 +181,19 @@ impl Shape {
     /// The element level of list field `slot` of claim level `level`.
     pub fn list_level(&self, level: usize, slot: usize) -> Option<usize> {
         *self.lists.get(level)?.get(slot)?
+    }
+
+    /// Records where table `table`'s key column `column` presence array is, for the code to
+    /// test a key before it calls. The array must outlive the generated code and not change.
+    pub fn know_keys(&mut self, table: usize, column: usize, presence: &[u8]) {
+        if let Some(slot) = self.keys.get_mut(table).and_then(|k| k.get_mut(column)) {
+            *slot = (!presence.is_empty()).then_some((presence.as_ptr() as usize, presence.len()));
+        }
+    }
+
+    /// The presence array of table `table`'s key column `column`: (address, length).
+    pub fn key_presence(&self, table: u32, column: usize) -> Option<(usize, usize)> {
+        *self.keys.get(table as usize)?.get(column)?
     }
 
     /// The fields a batch must lay out for the code generated so far: every claim-level

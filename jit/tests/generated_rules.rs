@@ -297,3 +297,90 @@ fn generated_rules_agree_with_the_interpreter() {
         "the edge claims make the native code hand claims back"
     );
 }
+
+/// Datetimes before 0001-01-01 (the claims reader takes year 0000) have negative seconds in
+/// the batch: `.date`, `.hour` and `.minute` must floor, as the interpreter's calendar does.
+#[test]
+fn datetimes_before_the_common_era_keep_their_day_and_hour() {
+    let dir = base_dir();
+    let conditions = [
+        "line.fee_ocur_time?.date == date(\"0000-12-30\")",
+        "line.fee_ocur_time?.date == date(\"0000-12-31\")",
+        "line.fee_ocur_time?.hour == 23",
+        "line.fee_ocur_time?.minute == 59",
+        "line.fee_ocur_time?.hour == 0",
+        "(line.fee_ocur_time?.date ?? date(\"2026-01-01\")) < (claim.begndate?.date ?? date(\"2026-01-01\"))",
+    ];
+    let mut src = String::new();
+    for (i, w) in conditions.iter().enumerate() {
+        src.push_str(&format!(
+            "rule OLD-{i} \"old\" {{\n  severity info\n  basis \"b\"\n  for line in claim.fee_list\n  when {w}\n  message \"x\"\n}}\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("old.vigil"), &src).expect("write rules");
+    let loaded = vigil_compiler::load_rulebook(dir.path()).expect("loads");
+    let program = vigil_compiler::lower::lower(&loaded);
+    let layout = ClaimLayout::new(&loaded.rulebook).expect("layout");
+    let all = Tables::load(&loaded.rulebook, dir.path(), &[]).expect("tables");
+    let tables: Vec<LoadedTable> = program
+        .tables
+        .iter()
+        .map(|n| all.get(n).expect("table").clone())
+        .collect();
+    let kernel = Kernel::compile(&program, &loaded.rulebook, &layout, &tables).expect("compiles");
+    assert_eq!(kernel.compiled(), conditions.len(), "{:?}", kernel.coverage);
+
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let first = sample.lines().next().expect("a sample claim");
+    let mut text = String::new();
+    for (i, (time, begun)) in [
+        ("0000-12-30 23:59:59", "0000-12-31 00:00:00"),
+        ("0000-12-31 00:00:00", "0000-12-30 12:00:00"),
+        ("0000-01-01 00:00:01", "0001-01-01 00:00:00"),
+        ("0001-01-01 00:00:00", "0000-12-31 23:59:59"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut v: serde_json::Value = serde_json::from_str(first).expect("sample JSON");
+        v["setl_id"] = format!("OLD{i}").into();
+        v["begndate"] = (*begun).into();
+        if let Some(lines) = v["fee_list"].as_array_mut() {
+            for l in lines.iter_mut() {
+                l["fee_ocur_time"] = (*time).into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let mut reader = ClaimReader::new(&layout, text.as_bytes());
+    let claims: Vec<Arc<Record>> = reader
+        .by_ref()
+        .filter_map(Result::ok)
+        .map(|c| Arc::new(c.record))
+        .collect();
+    assert_eq!(claims.len(), 4, "year 0000 is read");
+    let verdicts = kernel.verdicts(&Batch::new(&layout, &claims, kernel.strings()));
+    let data = TablesOnly(&tables);
+    let mut fired = 0;
+    for (claim, per_rule) in claims.iter().zip(&verdicts) {
+        let mut eval = ClaimEval::new(&program, &data, claim.clone());
+        for (rule, v) in per_rule.iter().enumerate() {
+            let want: Vec<usize> = eval
+                .rule(rule)
+                .expect("evaluates")
+                .iter()
+                .map(|h| h.line.unwrap_or(0))
+                .collect();
+            fired += want.len();
+            assert_eq!(
+                *v,
+                Verdict::Decided(want),
+                "{} on {}",
+                conditions[rule],
+                claim.get(layout.setl_id())
+            );
+        }
+    }
+    assert!(fired > 0, "the conditions fire somewhere");
+}
