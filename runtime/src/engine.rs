@@ -190,8 +190,9 @@ impl Engine {
         self.run_shared(&claims, &history, threads, progress)
     }
 
-    /// As `run_counted`, on claims already shared.
-    pub(crate) fn run_shared(
+    /// As `run_counted`, on claims already shared (no copy of any record: what `vigil run`
+    /// does with the records it reads).
+    pub fn run_shared(
         &self,
         claims: &[Arc<Record>],
         history: &[Arc<Record>],

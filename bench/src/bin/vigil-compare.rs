@@ -110,8 +110,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (layout_time, batch) = best(3, || Batch::new(&interp.layout, &all, baseline.strings()));
 
     // Compute only, every rule, one thread.
-    let (t_interp, out_interp) = best(1, || interp.run(&claims, &history, 1));
-    let (t_jit, out_jit) = best(1, || jit.run(&claims, &history, 1));
+    let history_shared = &all[shared.len()..];
+    let (t_interp, out_interp) = best(1, || interp.run_shared(&shared, history_shared, 1, None));
+    let (t_jit, out_jit) = best(1, || jit.run_shared(&shared, history_shared, 1, None));
     let same = out_interp.findings == out_jit.findings && out_interp.errors == out_jit.errors;
     let (t_base, outcome) = best(3, || baseline.run_with_history(&batch, shared.len()));
     let outcome = outcome?;
@@ -120,12 +121,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // compiles, on one batch laid out by patient (history rules walk it), the run's claims
     // decided and the history rows context; no interpreter, no findings.
     let t = Instant::now();
-    let (patient_batch, only) = vigil_bench::patient_batch(
-        &interp.layout,
-        &shared,
-        &all[shared.len()..],
-        kernel.strings(),
-    );
+    let (patient_batch, only) =
+        vigil_bench::patient_batch(&interp.layout, &shared, history_shared, kernel.strings());
     let patient_layout = t.elapsed();
     let (t_decide, decided) = best(3, || {
         let mut fired = 0usize;
@@ -176,7 +173,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(h) => read_claims(&engine.layout, h)?.0,
             None => vec![],
         };
-        let out = engine.run(&c, &h, 1);
+        // Records move into the run, as `vigil run` moves them: nothing is copied.
+        let c: Vec<Arc<Record>> = c.into_iter().map(Arc::new).collect();
+        let h: Vec<Arc<Record>> = h.into_iter().map(Arc::new).collect();
+        let out = engine.run_shared(&c, &h, 1, None);
         let mut sink = std::io::sink();
         vigil_runtime::findings::write_jsonl(&mut sink, &out.findings)?;
         Ok(t.elapsed())
