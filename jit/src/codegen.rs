@@ -27,6 +27,8 @@ use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
 use crate::calls;
 use crate::shape::Shape;
 
+mod guard;
+
 const W: Type = types::I64;
 
 /// The largest decimal scale native code carries; beyond it the rule stays interpreted.
@@ -797,36 +799,10 @@ impl<'a, 'f> Gen<'a, 'f> {
         };
         let mut both = self.b.ins().band(key_here, day_here);
         // A key id that no row has in its column finds no row: known without the call (most
-        // keys of a pairs table's lookups are such). Only a word that is an id qualifies; any
-        // other word still goes to the call, which bails on it.
+        // keys of a pairs table's lookups are such).
         for (column, key) in [Some(kv), kv2].into_iter().flatten().enumerate() {
-            if let Some((at, len)) = self.shape.key_presence(table, column) {
-                let is_id = self
-                    .b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
-                let inside = self
-                    .b
-                    .ins()
-                    .icmp_imm_u(IntCC::UnsignedLessThan, key, len as i64);
-                let zero = self.iconst(0);
-                let index = self.b.ins().select(inside, key, zero);
-                let base = self.iconst(at as i64);
-                let addr = self.b.ins().iadd(base, index);
-                // The array outlives the code and `index` is below its length (at least 1).
-                let byte = self
-                    .b
-                    .ins()
-                    .uload8(W, MemFlagsData::trusted().with_readonly(), addr, 0);
-                let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
-                let has = self.b.ins().band(inside, has);
-                let has = self.b.ins().uextend(W, has);
-                let is_id = self.b.ins().uextend(W, is_id);
-                let lacking = self.b.ins().bxor_imm_u(has, 1);
-                let known_absent = self.b.ins().band(is_id, lacking);
-                let go = self.b.ins().bxor_imm_u(known_absent, 1);
-                both = self.b.ins().band(both, go);
-            }
+            let may = self.may_have_key(table, column, key);
+            both = self.b.ins().band(both, may);
         }
         let ctx = self.ctx;
         let (sig, sig2) = (self.sigs.lookup, self.sigs.lookup2);
@@ -848,6 +824,39 @@ impl<'a, 'f> Gen<'a, 'f> {
             |g| Ok(g.iconst(ABSENT)),
         )?;
         Ok((row, K::Table(table)))
+    }
+
+    /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
+    /// by it finds nothing), else 1. Only a word that is an id can be ruled out; any other
+    /// word still goes to the call, which bails on it.
+    fn may_have_key(&mut self, table: u32, column: usize, key: Value) -> Value {
+        let Some((at, len)) = self.shape.key_presence(table, column) else {
+            return self.iconst(1);
+        };
+        let is_id = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
+        let inside = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, key, len as i64);
+        let zero = self.iconst(0);
+        let index = self.b.ins().select(inside, key, zero);
+        let base = self.iconst(at as i64);
+        let addr = self.b.ins().iadd(base, index);
+        // The array outlives the code and `index` is below its length (at least 1).
+        let byte = self
+            .b
+            .ins()
+            .uload8(W, MemFlagsData::trusted().with_readonly(), addr, 0);
+        let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
+        let has = self.b.ins().band(inside, has);
+        let has = self.b.ins().uextend(W, has);
+        let is_id = self.b.ins().uextend(W, is_id);
+        let lacking = self.b.ins().bxor_imm_u(has, 1);
+        let known_absent = self.b.ins().band(is_id, lacking);
+        self.b.ins().bxor_imm_u(known_absent, 1)
     }
 
     /// 1 when both are present and equal.
@@ -1184,20 +1193,28 @@ impl<'a, 'f> Gen<'a, 'f> {
         let result = self.b.declare_var(W);
         let start = self.iconst(all as i64);
         self.b.def_var(result, start);
-        self.each_row(rows, exclude, var, |g| {
-            let (v, _) = g.expr(body)?;
-            let holds = g.truth(v);
-            // `all` stops at the first row that does not hold, `exists` at the first that does.
-            let stop = if all {
-                g.b.ins().bxor_imm_u(holds, 1)
-            } else {
-                holds
-            };
-            let now = g.b.use_var(result);
-            let flipped = g.b.ins().bxor_imm_u(now, 1);
-            let r = g.b.ins().select(stop, flipped, now);
-            g.b.def_var(result, r);
-            Ok(stop)
+        // `exists` holds on no row where its body cannot hold on any.
+        let guard = if all {
+            None
+        } else {
+            self.loop_guard(var, Some(body))?
+        };
+        self.only_if(guard, |g| {
+            g.each_row(rows, exclude, var, |g| {
+                let (v, _) = g.expr(body)?;
+                let holds = g.truth(v);
+                // `all` stops at the first row that does not hold, `exists` at the first that does.
+                let stop = if all {
+                    g.b.ins().bxor_imm_u(holds, 1)
+                } else {
+                    holds
+                };
+                let now = g.b.use_var(result);
+                let flipped = g.b.ins().bxor_imm_u(now, 1);
+                let r = g.b.ins().select(stop, flipped, now);
+                g.b.def_var(result, r);
+                Ok(stop)
+            })
         })?;
         Ok((self.b.use_var(result), K::Bool))
     }
@@ -1302,93 +1319,97 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.def_var(acc, init);
         let mut value_kind: Option<K> = None;
         let int_sum = *ty.unwrap_optional() == Ty::Int;
-        self.each_row(rows, exclude, var, |g| {
-            let pass = g.passes(filter)?;
-            let (yes, done) = (g.b.create_block(), g.b.create_block());
-            let stop_var = g.b.declare_var(W);
-            let zero = g.iconst(0);
-            g.b.def_var(stop_var, zero);
-            g.b.ins().brif(pass, yes, &[], done, &[]);
-            g.b.switch_to_block(yes);
-            let current = g.b.use_var(acc);
-            match kind {
-                AggKind::Count => {
-                    let n = g.b.ins().iadd_imm_s(current, 1);
-                    g.b.def_var(acc, n);
-                }
-                AggKind::First | AggKind::Last => {
-                    let v = match value {
-                        Some(e) => {
-                            let (v, k) = g.expr(e)?;
-                            if k != out_kind {
-                                return unsupported("a first/last value of another kind");
+        // No row passes a `where` that cannot hold: the result is the empty one.
+        let guard = self.loop_guard(var, filter)?;
+        self.only_if(guard, |g| {
+            g.each_row(rows, exclude, var, |g| {
+                let pass = g.passes(filter)?;
+                let (yes, done) = (g.b.create_block(), g.b.create_block());
+                let stop_var = g.b.declare_var(W);
+                let zero = g.iconst(0);
+                g.b.def_var(stop_var, zero);
+                g.b.ins().brif(pass, yes, &[], done, &[]);
+                g.b.switch_to_block(yes);
+                let current = g.b.use_var(acc);
+                match kind {
+                    AggKind::Count => {
+                        let n = g.b.ins().iadd_imm_s(current, 1);
+                        g.b.def_var(acc, n);
+                    }
+                    AggKind::First | AggKind::Last => {
+                        let v = match value {
+                            Some(e) => {
+                                let (v, k) = g.expr(e)?;
+                                if k != out_kind {
+                                    return unsupported("a first/last value of another kind");
+                                }
+                                v
                             }
-                            v
+                            None => g.var(var)?.0,
+                        };
+                        g.b.def_var(acc, v);
+                        if kind == AggKind::First {
+                            let one = g.iconst(1);
+                            g.b.def_var(stop_var, one);
                         }
-                        None => g.var(var)?.0,
-                    };
-                    g.b.def_var(acc, v);
-                    if kind == AggKind::First {
-                        let one = g.iconst(1);
-                        g.b.def_var(stop_var, one);
                     }
-                }
-                AggKind::Sum | AggKind::Min | AggKind::Max => {
-                    let Some(e) = value else {
-                        return unsupported("an aggregate without a value");
-                    };
-                    let (v, k) = g.expr(e)?;
-                    match value_kind {
-                        None => value_kind = Some(k),
-                        Some(seen) if seen == k => {}
-                        Some(_) => return unsupported("an aggregate over mixed kinds"),
-                    }
-                    if kind == AggKind::Sum
-                        && (int_sum && k != K::Int || !matches!(k, K::Int | K::Dec(_)))
-                    {
-                        return unsupported("a sum of this kind");
-                    }
-                    let here = g.present(v, k);
-                    let had = g.present(current, k);
-                    let next = match kind {
-                        AggKind::Sum => {
-                            // An absent value adds nothing; the sum starts at zero.
-                            let zero = g.iconst(0);
-                            let base = g.b.ins().select(had, current, zero);
-                            let add = g.b.ins().select(here, v, zero);
-                            let (r, of) = g.b.ins().sadd_overflow(base, add);
-                            let of = g.b.ins().uextend(W, of);
-                            g.bail_if(of);
-                            g.guard_sentinel(r);
-                            r
+                    AggKind::Sum | AggKind::Min | AggKind::Max => {
+                        let Some(e) = value else {
+                            return unsupported("an aggregate without a value");
+                        };
+                        let (v, k) = g.expr(e)?;
+                        match value_kind {
+                            None => value_kind = Some(k),
+                            Some(seen) if seen == k => {}
+                            Some(_) => return unsupported("an aggregate over mixed kinds"),
                         }
-                        _ => {
-                            if !matches!(k, K::Int | K::Dec(_) | K::Date | K::DateTime) {
-                                return unsupported("min/max of this kind");
+                        if kind == AggKind::Sum
+                            && (int_sum && k != K::Int || !matches!(k, K::Int | K::Dec(_)))
+                        {
+                            return unsupported("a sum of this kind");
+                        }
+                        let here = g.present(v, k);
+                        let had = g.present(current, k);
+                        let next = match kind {
+                            AggKind::Sum => {
+                                // An absent value adds nothing; the sum starts at zero.
+                                let zero = g.iconst(0);
+                                let base = g.b.ins().select(had, current, zero);
+                                let add = g.b.ins().select(here, v, zero);
+                                let (r, of) = g.b.ins().sadd_overflow(base, add);
+                                let of = g.b.ins().uextend(W, of);
+                                g.bail_if(of);
+                                g.guard_sentinel(r);
+                                r
                             }
-                            let cc = if kind == AggKind::Min {
-                                IntCC::SignedLessThan
-                            } else {
-                                IntCC::SignedGreaterThan
-                            };
-                            // The first present value, then only a strictly better one.
-                            let better = g.b.ins().icmp(cc, v, current);
-                            let better = g.b.ins().uextend(W, better);
-                            let first = g.b.ins().bxor_imm_u(had, 1);
-                            let take = g.b.ins().bor(better, first);
-                            let take = g.b.ins().band(take, here);
-                            g.b.ins().select(take, v, current)
-                        }
-                    };
-                    g.b.def_var(acc, next);
+                            _ => {
+                                if !matches!(k, K::Int | K::Dec(_) | K::Date | K::DateTime) {
+                                    return unsupported("min/max of this kind");
+                                }
+                                let cc = if kind == AggKind::Min {
+                                    IntCC::SignedLessThan
+                                } else {
+                                    IntCC::SignedGreaterThan
+                                };
+                                // The first present value, then only a strictly better one.
+                                let better = g.b.ins().icmp(cc, v, current);
+                                let better = g.b.ins().uextend(W, better);
+                                let first = g.b.ins().bxor_imm_u(had, 1);
+                                let take = g.b.ins().bor(better, first);
+                                let take = g.b.ins().band(take, here);
+                                g.b.ins().select(take, v, current)
+                            }
+                        };
+                        g.b.def_var(acc, next);
+                    }
+                    AggKind::Distinct | AggKind::Groups => {
+                        return unsupported("an aggregate that makes a list")
+                    }
                 }
-                AggKind::Distinct | AggKind::Groups => {
-                    return unsupported("an aggregate that makes a list")
-                }
-            }
-            g.b.ins().jump(done, &[]);
-            g.b.switch_to_block(done);
-            Ok(g.b.use_var(stop_var))
+                g.b.ins().jump(done, &[]);
+                g.b.switch_to_block(done);
+                Ok(g.b.use_var(stop_var))
+            })
         })?;
         let result = self.b.use_var(acc);
         let k = match (kind, value_kind) {

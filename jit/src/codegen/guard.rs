@@ -1,0 +1,163 @@
+//! Loop guards: a loop whose `where` (or `exists` body) can only hold where a table lookup
+//! finds a row, and whose lookup has a key the loop does not change, is skipped when no row
+//! of the table has that key (`item_pairs[a.hilist_code, b at d]?.relation == includes` over
+//! the claim's lines is skipped for a `b` in no pair). What a hand-writer hoists by hand.
+//!
+//! Skipping is exact: every row would fail the condition, so the loop's result is its empty
+//! result. Evaluating the key before the loop may bail where the interpreter would not look at
+//! it; a bail hands the rule to the interpreter, which is always right.
+
+use cranelift_codegen::ir::{InstBuilder, Value};
+use vigil_compiler::ir::{BinOp, Ir, IrKind, Var};
+
+use super::{Gen, R};
+
+/// When a condition can hold: some invariant keys all present (in their columns), or any of
+/// several such alternatives.
+enum Guard<'i> {
+    /// (table, key column, key expression): the lookup finds nothing unless every one of these
+    /// keys is in its column.
+    Keys(Vec<(u32, usize, &'i Ir)>),
+    Any(Vec<Guard<'i>>),
+}
+
+/// Variables a loop binds: its own, and those bound inside its condition.
+fn bound_inside(var: Var, cond: &Ir) -> Vec<Var> {
+    let mut vars = vec![var];
+    let mut stack = vec![cond];
+    while let Some(ir) = stack.pop() {
+        match &ir.kind {
+            IrKind::IsSome { bind: Some(v), .. }
+            | IrKind::Let { var: v, .. }
+            | IrKind::Quant { var: v, .. }
+            | IrKind::Agg { var: v, .. } => vars.push(*v),
+            _ => {}
+        }
+        stack.extend(ir.children());
+    }
+    vars
+}
+
+fn mentions(ir: &Ir, vars: &[Var]) -> bool {
+    let mut stack = vec![ir];
+    while let Some(ir) = stack.pop() {
+        if let IrKind::Var(v) = &ir.kind {
+            if vars.contains(v) {
+                return true;
+            }
+        }
+        stack.extend(ir.children());
+    }
+    false
+}
+
+/// The lookup an absent-strict operand reads: the lookup itself, or a field of its row
+/// through `?.` (absent when the row is).
+fn lookup_of(ir: &Ir) -> Option<&Ir> {
+    match &ir.kind {
+        IrKind::Lookup { .. } => Some(ir),
+        IrKind::Field { base, .. } | IrKind::Prop { base, .. } => lookup_of(base),
+        _ => None,
+    }
+}
+
+/// The guard of a condition that is false whenever a lookup it reads finds no row.
+fn guard_of<'i>(cond: &'i Ir, inside: &[Var]) -> Option<Guard<'i>> {
+    let keys = |lookup: &'i Ir| -> Option<Guard<'i>> {
+        let IrKind::Lookup { table, keys, .. } = &lookup.kind else {
+            return None;
+        };
+        let invariant: Vec<(u32, usize, &Ir)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !mentions(k, inside))
+            .map(|(column, k)| (*table, column, k))
+            .collect();
+        (!invariant.is_empty()).then_some(Guard::Keys(invariant))
+    };
+    match &cond.kind {
+        // `x is some` and `x == y`, `x in list` are false when `x` is absent.
+        IrKind::IsSome { value, .. } => keys(lookup_of(value)?),
+        IrKind::Bin(BinOp::Eq, a, b) => lookup_of(a).or_else(|| lookup_of(b)).and_then(keys),
+        IrKind::InList {
+            value,
+            negated: false,
+            ..
+        } => keys(lookup_of(value)?),
+        IrKind::And(a, b) => guard_of(a, inside).or_else(|| guard_of(b, inside)),
+        IrKind::Or(a, b) => Some(Guard::Any(vec![guard_of(a, inside)?, guard_of(b, inside)?])),
+        _ => None,
+    }
+}
+
+impl Gen<'_, '_> {
+    /// 1 when the loop over `var` with condition `cond` may have a row where `cond` holds, 0
+    /// when certainly none; None when nothing is known (always loop).
+    pub(super) fn loop_guard(&mut self, var: Var, cond: Option<&Ir>) -> R<Option<Value>> {
+        let Some(cond) = cond else {
+            return Ok(None);
+        };
+        let inside = bound_inside(var, cond);
+        let Some(guard) = guard_of(cond, &inside) else {
+            return Ok(None);
+        };
+        // Only worth it where the tables' keys are indexed by id.
+        let indexed = |g: &Guard| -> bool {
+            fn all(g: &Guard, shape: &crate::shape::Shape) -> bool {
+                match g {
+                    Guard::Keys(ks) => ks
+                        .iter()
+                        .all(|(t, c, _)| shape.key_presence(*t, *c).is_some()),
+                    Guard::Any(gs) => gs.iter().all(|g| all(g, shape)),
+                }
+            }
+            all(g, self.shape)
+        };
+        if !indexed(&guard) {
+            return Ok(None);
+        }
+        self.guard_value(&guard).map(Some)
+    }
+
+    fn guard_value(&mut self, guard: &Guard) -> R<Value> {
+        match guard {
+            Guard::Keys(keys) => {
+                let mut may = self.iconst(1);
+                for (table, column, key) in keys {
+                    let (v, k) = self.expr(key)?;
+                    let here = self.present(v, k);
+                    let has = self.may_have_key(*table, *column, v);
+                    let both = self.b.ins().band(here, has);
+                    may = self.b.ins().band(may, both);
+                }
+                Ok(may)
+            }
+            Guard::Any(alternatives) => {
+                let mut may = self.iconst(0);
+                for g in alternatives {
+                    let v = self.guard_value(g)?;
+                    may = self.b.ins().bor(may, v);
+                }
+                Ok(may)
+            }
+        }
+    }
+
+    /// Runs `body` (which emits a loop) only where `guard` is 1 (always without a guard).
+    pub(super) fn only_if(
+        &mut self,
+        guard: Option<Value>,
+        body: impl FnOnce(&mut Self) -> R<()>,
+    ) -> R<()> {
+        let Some(guard) = guard else {
+            return body(self);
+        };
+        let (run, after) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(guard, run, &[], after, &[]);
+        self.b.switch_to_block(run);
+        body(self)?;
+        self.b.ins().jump(after, &[]);
+        self.b.switch_to_block(after);
+        Ok(())
+    }
+}
