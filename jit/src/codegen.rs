@@ -27,6 +27,7 @@ use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
 use crate::calls;
 use crate::shape::Shape;
 
+mod conjuncts;
 mod guard;
 
 const W: Type = types::I64;
@@ -402,29 +403,18 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let t = self.truth(v);
                 Ok((self.b.ins().bxor_imm_u(t, 1), K::Bool))
             }
-            IrKind::And(a, b) | IrKind::Or(a, b) => {
-                let is_and = matches!(ir.kind, IrKind::And(..));
+            IrKind::And(..) => Ok((self.conjunction(ir)?, K::Bool)),
+            IrKind::Or(a, b) => {
                 let (x, _) = self.expr(a)?;
                 let tx = self.truth(x);
-                let out = if is_and {
-                    self.branch(
-                        tx,
-                        |g| {
-                            let (y, _) = g.expr(b)?;
-                            Ok(g.truth(y))
-                        },
-                        |g| Ok(g.iconst(0)),
-                    )?
-                } else {
-                    self.branch(
-                        tx,
-                        |g| Ok(g.iconst(1)),
-                        |g| {
-                            let (y, _) = g.expr(b)?;
-                            Ok(g.truth(y))
-                        },
-                    )?
-                };
+                let out = self.branch(
+                    tx,
+                    |g| Ok(g.iconst(1)),
+                    |g| {
+                        let (y, _) = g.expr(b)?;
+                        Ok(g.truth(y))
+                    },
+                )?;
                 Ok((out, K::Bool))
             }
             IrKind::Coalesce(a, b) => {

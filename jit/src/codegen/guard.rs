@@ -10,6 +10,7 @@
 use cranelift_codegen::ir::{InstBuilder, Value};
 use vigil_compiler::ir::{BinOp, Ir, IrKind, Var};
 
+use super::conjuncts::{binders, mentions};
 use super::{Gen, R};
 
 /// When a condition can hold: some invariant keys all present (in their columns), or any of
@@ -23,32 +24,9 @@ enum Guard<'i> {
 
 /// Variables a loop binds: its own, and those bound inside its condition.
 fn bound_inside(var: Var, cond: &Ir) -> Vec<Var> {
-    let mut vars = vec![var];
-    let mut stack = vec![cond];
-    while let Some(ir) = stack.pop() {
-        match &ir.kind {
-            IrKind::IsSome { bind: Some(v), .. }
-            | IrKind::Let { var: v, .. }
-            | IrKind::Quant { var: v, .. }
-            | IrKind::Agg { var: v, .. } => vars.push(*v),
-            _ => {}
-        }
-        stack.extend(ir.children());
-    }
+    let mut vars = binders(cond);
+    vars.push(var);
     vars
-}
-
-fn mentions(ir: &Ir, vars: &[Var]) -> bool {
-    let mut stack = vec![ir];
-    while let Some(ir) = stack.pop() {
-        if let IrKind::Var(v) = &ir.kind {
-            if vars.contains(v) {
-                return true;
-            }
-        }
-        stack.extend(ir.children());
-    }
-    false
 }
 
 /// The lookup an absent-strict operand reads: the lookup itself, or a field of its row
