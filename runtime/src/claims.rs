@@ -35,6 +35,8 @@ use crate::scalars::{parse_date, parse_datetime, Scalar};
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+use foldhash::HashMap as FastMap;
 use std::fmt;
 use std::io::{self, BufRead};
 use std::iter::FusedIterator;
@@ -147,7 +149,7 @@ impl FieldLayout {
 pub struct RecordLayout {
     name: String,
     fields: Vec<FieldLayout>,
-    slots: HashMap<Box<str>, usize>,
+    slots: FastMap<Box<str>, usize>,
     line_key: Option<usize>,
     /// Text slots that must not be blank.
     keys: Vec<usize>,
@@ -418,7 +420,7 @@ pub struct ClaimReader<'l, R> {
     line: u64,
     counts: ReadCounts,
     /// Accepted `setl_id`s and their lines; the `Arc` is shared with the claim's value.
-    setl_ids: HashMap<Arc<str>, u64>,
+    setl_ids: FastMap<Arc<str>, u64>,
     error: Option<ReadError>,
     done: bool,
 }
@@ -433,7 +435,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             line: 0,
             counts: ReadCounts::default(),
-            setl_ids: HashMap::new(),
+            setl_ids: FastMap::default(),
             error: None,
             done: false,
         }
@@ -490,7 +492,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                 return Ok(any.then_some(overlong));
             }
             any = true;
-            let newline = chunk.iter().position(|&b| b == b'\n');
+            let newline = memchr::memchr(b'\n', chunk);
             let content = &chunk[..newline.unwrap_or(chunk.len())];
             if !overlong {
                 if self.buf.len() + content.len() > self.max_line_bytes {
@@ -563,13 +565,13 @@ impl<R: BufRead> FusedIterator for ClaimReader<'_, R> {}
 /// Reads one claim from its JSON text (a line of a claims file, formats.md §1), or says why
 /// not; the reason is the one `vigil run` would report for the line (numbered 1 here).
 pub fn read_claim(layout: &ClaimLayout, text: &str) -> Result<Record, Rejected> {
-    judge(layout, &mut HashMap::new(), 1, text.as_bytes()).map(|c| c.record)
+    judge(layout, &mut FastMap::default(), 1, text.as_bytes()).map(|c| c.record)
 }
 
 /// Reads one non-blank line as a claim, or says why not.
 fn judge(
     layout: &ClaimLayout,
-    setl_ids: &mut HashMap<Arc<str>, u64>,
+    setl_ids: &mut FastMap<Arc<str>, u64>,
     line: u64,
     bytes: &[u8],
 ) -> Result<ReadClaim, Rejected> {
@@ -747,7 +749,12 @@ impl<'l> Decoder<'l> {
 }
 
 /// Maps an object key to its slot in a record (`None`: a key the schema does not know).
-struct KeySeed<'l>(&'l RecordLayout);
+/// `next` is the slot after the previous key's: exports write fields in one order, usually the
+/// schema's, so comparing with that field's name first mostly saves hashing the key.
+struct KeySeed<'l> {
+    record: &'l RecordLayout,
+    next: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Option<usize>;
@@ -765,7 +772,11 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.slot(key))
+        let KeySeed { record, next } = self;
+        match record.fields.get(next) {
+            Some(field) if field.name == key => Ok(Some(next)),
+            _ => Ok(record.slot(key)),
+        }
     }
 }
 
@@ -857,15 +868,17 @@ impl<'de, 'l> Visitor<'de> for RecordVisitor<'_, 'l> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let RecordVisitor { dec, record } = self;
         let mut values = vec![Value::Absent; record.fields.len()];
-        let mut seen = vec![false; record.fields.len()];
-        while let Some(key) = map.next_key_seed(KeySeed(record))? {
+        let mut seen = Seen::new(record.fields.len());
+        let mut next = 0;
+        while let Some(key) = map.next_key_seed(KeySeed { record, next })? {
             let Some(slot) = key else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
+            next = slot + 1;
             // `slot` comes from this record's own key map, so it indexes its fields.
             let field = &record.fields[slot];
-            if std::mem::replace(&mut seen[slot], true) {
+            if seen.insert(slot) {
                 return Err(dec.reject(format!("the key `{}` appears twice", field.name)));
             }
             let seed = SlotSeed {
@@ -900,6 +913,36 @@ impl<'de, 'l> Visitor<'de> for RecordVisitor<'_, 'l> {
             }
         }
         Ok(Value::Record(Arc::new(Record { values })))
+    }
+}
+
+/// The slots of a record already given a value, without a heap allocation per record where
+/// the record has at most 128 fields.
+enum Seen {
+    Small(u128),
+    Large(Vec<bool>),
+}
+
+impl Seen {
+    fn new(fields: usize) -> Seen {
+        if fields <= 128 {
+            Seen::Small(0)
+        } else {
+            Seen::Large(vec![false; fields])
+        }
+    }
+
+    /// Marks a slot seen; whether it was seen already.
+    fn insert(&mut self, slot: usize) -> bool {
+        match self {
+            Seen::Small(bits) => {
+                let bit = 1u128 << slot;
+                let was = *bits & bit != 0;
+                *bits |= bit;
+                was
+            }
+            Seen::Large(seen) => std::mem::replace(&mut seen[slot], true),
+        }
     }
 }
 
@@ -990,7 +1033,8 @@ impl<'de> Visitor<'de> for ListVisitor<'_, '_> {
 
 /// The first element whose key repeats an earlier one's: (earlier index, its index).
 fn repeated_key(items: &[Value], key: usize) -> Option<(usize, usize)> {
-    let mut first_at: HashMap<&Value, usize> = HashMap::with_capacity(items.len());
+    let mut first_at: FastMap<&Value, usize> =
+        FastMap::with_capacity_and_hasher(items.len(), Default::default());
     for (i, item) in items.iter().enumerate() {
         let Value::Record(line) = item else { continue };
         let value = line.get(key);
@@ -1081,6 +1125,9 @@ fn read_int(text: &str, raw: &str) -> Option<Result<Value, String>> {
 /// A decimal from JSON number syntax: `None` if the text is not of that form, `Some(Err)` if
 /// the value does not fit `rust_decimal` exactly.
 fn read_decimal(text: &str, raw: &str) -> Option<Result<Value, String>> {
+    if let Some(d) = plain_decimal(text) {
+        return Some(Ok(Value::Decimal(d)));
+    }
     if !is_number_text(text) {
         return None;
     }
@@ -1091,6 +1138,43 @@ fn read_decimal(text: &str, raw: &str) -> Option<Result<Value, String>> {
         };
         format!("{} does not fit a decimal ({why})", shown(raw))
     }))
+}
+
+/// The common form of money, `-?D+(.D+)?` with at most 28 digits, read in one pass; `None`
+/// for anything else, which `exact_decimal` then reads. The value and scale are the ones
+/// `exact_decimal` gives: at most 28 digits always fit the 96-bit mantissa, and the scale
+/// (the fraction's digits) is at most 27, so the digits are the mantissa as written.
+fn plain_decimal(text: &str) -> Option<Decimal> {
+    let (negative, digits) = match text.as_bytes().split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text.as_bytes()),
+    };
+    // 28 digits and a point; more cannot be plain, and 29 digits still fit a u128 below.
+    if digits.len() > 29 {
+        return None;
+    }
+    let mut mantissa: u128 = 0;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u128::from(b - b'0'),
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    let scale = match point {
+        Some(p) if p + 1 == digits.len() => return None,
+        Some(p) => digits.len() - 1 - p,
+        None if digits.is_empty() => return None,
+        None => 0,
+    };
+    if digits.len() - usize::from(point.is_some()) > 28 {
+        return None;
+    }
+    // Below 10^28 < 2^96, so it fits an i128 and a decimal's mantissa.
+    let signed = mantissa as i128;
+    let signed = if negative { -signed } else { signed };
+    Decimal::try_from_i128_with_scale(signed, scale as u32).ok()
 }
 
 /// `-?D+(.D+)?([eE][+-]?D+)?`: JSON's number syntax, except that leading zeros are allowed.
@@ -1226,5 +1310,53 @@ fn shown(raw: &str) -> String {
     match raw.char_indices().nth(SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &raw[..cut]),
         None => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass reading of plain money agrees with the general exact reading, scale
+        /// included, wherever it answers.
+        #[test]
+        fn plain_decimal_agrees(text in "-?[0-9]{0,30}(\\.[0-9]{0,30})?") {
+            if let Some(fast) = plain_decimal(&text) {
+                prop_assert!(is_number_text(&text));
+                let exact = exact_decimal(&text).expect("a plain decimal fits");
+                prop_assert_eq!(fast.to_string(), exact.to_string());
+                prop_assert_eq!(fast.scale(), exact.scale());
+                prop_assert_eq!(fast, exact);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_decimal_takes_money_and_leaves_the_rest() {
+        for (text, shown) in [
+            ("12.30", Some("12.30")),
+            ("-0.00", Some("0.00")),
+            ("007", Some("7")),
+            (
+                "0.100000000000000000000000001",
+                Some("0.100000000000000000000000001"),
+            ),
+            ("0.1000000000000000000000000001", None),
+            ("1.", None),
+            (".5", None),
+            ("-", None),
+            ("", None),
+            ("1e3", None),
+            ("1.2.3", None),
+            ("12345678901234567890123456789", None),
+        ] {
+            assert_eq!(
+                plain_decimal(text).map(|d| d.to_string()).as_deref(),
+                shown,
+                "{text}"
+            );
+        }
     }
 }
