@@ -415,6 +415,8 @@ const BATCH_LINES: usize = 2048;
 const BATCH_BYTES: usize = 4 << 20;
 /// Parts of a batch per pool thread: more parts than threads even out uneven lines.
 const PARTS_PER_THREAD: usize = 4;
+/// The fewest lines worth a part of their own.
+const MIN_PART_LINES: usize = 64;
 
 /// Streams claims from JSON Lines: an iterator of one result per non-blank line, holding a
 /// batch of lines at a time (and the `setl_id`s accepted so far, to reject repeats).
@@ -595,7 +597,9 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
         if pending.is_empty() {
             return false;
         }
-        let parts = rayon::current_num_threads().max(1) * PARTS_PER_THREAD;
+        // A small batch is one part: a part's cache would cost more than it saves.
+        let parts = (rayon::current_num_threads().max(1) * PARTS_PER_THREAD)
+            .min(pending.len().div_ceil(MIN_PART_LINES));
         if self.texts.len() < parts {
             self.texts.resize_with(parts, TextCache::new);
         }
