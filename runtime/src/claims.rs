@@ -3,9 +3,9 @@
 //! The claim schema is data. [`ClaimLayout`] is built once from a checked rulebook's schema
 //! records (`claim` is the root; `[fee_line]` and `diagnosis` fields nest): it fixes each
 //! record's field slots and types and maps every JSON key to its slot, so a province that adds
-//! a field to `schema.vigil` has it read with no rebuild. [`ClaimReader`] then streams a file one
-//! physical line at a time, yielding a [`ReadClaim`] or a [`Rejected`] per non-blank line; a
-//! bad line never stops the file.
+//! a field to `schema.vigil` has it read with no rebuild. [`ClaimReader`] then streams a file a
+//! batch of lines at a time (parsed in parallel, yielded in line order), yielding a
+//! [`ReadClaim`] or a [`Rejected`] per non-blank line; a bad line never stops the file.
 //!
 //! JSON is decoded straight into slots (no intermediate `serde_json::Value`): scalars are taken
 //! as raw JSON text (`RawValue`), so numbers are read exactly as written and never pass through
