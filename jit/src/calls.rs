@@ -237,3 +237,103 @@ pub unsafe extern "C" fn sorts_before(ctx: *const Ctx, a: i64, b: i64) -> i64 {
         Some(interp::sorts_before(a, b) as i64)
     })
 }
+
+/// The category word of text `id` (present): its first three characters packed, see
+/// [`pack_category`]. Native code compares categories as these words, so it never needs the
+/// id of a prefix string that the batch may not hold.
+///
+/// # Safety
+/// As [`lookup`].
+pub unsafe extern "C" fn category(ctx: *const Ctx, id: i64) -> i64 {
+    guarded(|| {
+        // SAFETY: as in `lookup`.
+        let strings = unsafe { (*ctx).world.strings };
+        let s = strings.resolve(u32::try_from(id).ok()?)?;
+        Some(pack_category(s.chars().take(3)))
+    })
+}
+
+/// Text `id` (present) as a category word when it has at most three characters (then it
+/// equals and orders against categories as the text itself would); otherwise -1, which equals
+/// no category (and which native code must not order).
+///
+/// # Safety
+/// As [`lookup`].
+pub unsafe extern "C" fn text_as_category(ctx: *const Ctx, id: i64) -> i64 {
+    guarded(|| {
+        // SAFETY: as in `lookup`.
+        let strings = unsafe { (*ctx).world.strings };
+        let s = strings.resolve(u32::try_from(id).ok()?)?;
+        if s.chars().count() > 3 {
+            return Some(-1);
+        }
+        Some(pack_category(s.chars()))
+    })
+}
+
+/// Up to three characters as one non-negative word: each code point plus one in 21 bits,
+/// first character highest, 0 for a missing one. Equal words are equal texts, and the words
+/// order as the texts do (Rust's `str` order is code-point order; a prefix sorts first).
+pub fn pack_category(chars: impl Iterator<Item = char>) -> i64 {
+    let mut word: i64 = 0;
+    let mut taken = 0;
+    for c in chars.take(3) {
+        word = (word << 21) | (i64::from(u32::from(c)) + 1);
+        taken += 1;
+    }
+    for _ in taken..3 {
+        word <<= 21;
+    }
+    word
+}
+
+/// The order of two texts (ids, both present) as the interpreter compares them: -1, 0 or 1.
+///
+/// # Safety
+/// As [`lookup`].
+pub unsafe extern "C" fn text_cmp(ctx: *const Ctx, a: i64, b: i64) -> i64 {
+    guarded(|| {
+        // SAFETY: as in `lookup`.
+        let strings = unsafe { (*ctx).world.strings };
+        let a = strings.resolve(u32::try_from(a).ok()?)?;
+        let b = strings.resolve(u32::try_from(b).ok()?)?;
+        Some(match a.cmp(b) {
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
+            std::cmp::Ordering::Greater => 1,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_category;
+
+    fn cat(s: &str) -> i64 {
+        pack_category(s.chars())
+    }
+
+    #[test]
+    fn category_words_order_as_their_texts() {
+        let texts = [
+            "",
+            "A",
+            "AB",
+            "ABC",
+            "AB\u{0}",
+            "B",
+            "I63",
+            "I64",
+            "Z",
+            "中",
+            "中国",
+            "\u{10FFFF}\u{10FFFF}\u{10FFFF}",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(cat(a).cmp(&cat(b)), a.cmp(b), "{a:?} vs {b:?}");
+            }
+            assert!(cat(a) >= 0, "{a:?} packs to a non-negative word");
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! whole rule stays with the interpreter.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature};
@@ -34,6 +35,10 @@ const W: Type = types::I64;
 
 /// The largest decimal scale native code carries; beyond it the rule stays interpreted.
 const MAX_SCALE: u32 = 12;
+
+/// The places a quotient is taken at (when the dividend has fewer): a quotient with more
+/// bails to the interpreter.
+const DIV_SCALE: u32 = 6;
 
 /// Why a rule is not compiled (it runs on the interpreter).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +65,48 @@ pub(crate) enum K {
     Level(usize),
     /// A row index of a table.
     Table(u32),
+    /// A text's category (its first three characters) packed by `calls::pack_category`:
+    /// equal words are equal categories and words order as the texts do.
+    Cat,
+    /// The groups of definition `i` (`Gen::defs`), never built: loops over them find each
+    /// group's first element. The word means nothing.
+    Groups(u32),
+    /// One group of definition `i`: the row index of its first element (ABSENT: none).
+    Group(u32),
+    /// The items of one group of definition `i`: the row index of its first element.
+    Items(u32),
+}
+
+/// `groups(var in source by by where filter)`, compiled lazily: a loop over the groups walks
+/// `source` and takes a row as a group's first element when no earlier row passing `filter`
+/// has an equal key; the group's items are the later passing rows with that key. Exact, and
+/// O(n²) per claim like the other pair checks. Its expressions read only the claim, the line
+/// and their own binders, so evaluating them again later gives what they gave at the `let`.
+struct GroupDef {
+    var: Var,
+    source: Ir,
+    filter: Option<Ir>,
+    by: Ir,
+    /// The variable space the definition was compiled in.
+    space: u32,
+    /// The kind of an element of `source`.
+    elem: K,
+}
+
+/// Rows a loop leaves out.
+#[derive(Clone, Copy, Default)]
+struct Skip {
+    /// History: the column of `setl_id` and the claim's own id; rows with it are not history.
+    history: Option<(usize, Value)>,
+    /// A group's items: the definition and the group's key; rows of other groups are skipped.
+    member: Option<(u32, (Value, K))>,
+}
+
+/// What a quantifier or aggregate ranges over.
+#[derive(Clone, Copy)]
+enum Source {
+    Rows(Rows, Skip),
+    Groups(u32),
 }
 
 /// What a loop ranges over: `first..end`, the kind of an element, and (for a list of values)
@@ -93,6 +140,8 @@ pub(crate) struct Gen<'a, 'f> {
     space: u32,
     bail: Block,
     sigs: Sigs,
+    /// The `groups(…)` definitions met so far ([`K::Groups`] words point here).
+    defs: Vec<Rc<GroupDef>>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -143,6 +192,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             space: 0,
             bail,
             sigs,
+            defs: Vec::new(),
         }
     }
 
@@ -418,8 +468,13 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok((out, K::Bool))
             }
             IrKind::Coalesce(a, b) => {
-                let want = self.kind_of(&ir.ty)?;
                 let (x, kx) = self.expr(a)?;
+                // A category with a text default stays a category word.
+                let want = if kx == K::Cat {
+                    K::Cat
+                } else {
+                    self.kind_of(&ir.ty)?
+                };
                 let here = self.present(x, kx);
                 let out = self.branch(
                     here,
@@ -549,7 +604,6 @@ impl<'a, 'f> Gen<'a, 'f> {
                 &source.kind,
                 IrKind::Agg {
                     kind: AggKind::Distinct,
-                    value: Some(_),
                     by: None,
                     ..
                 }
@@ -559,14 +613,22 @@ impl<'a, 'f> Gen<'a, 'f> {
                     var,
                     source: inner,
                     filter,
-                    value: Some(value),
+                    value,
                     ..
                 } = &source.kind
                 else {
                     return unsupported("a distinct count of this shape");
                 };
-                self.count_distinct(*var, inner, filter.as_deref(), value)
+                self.count_distinct(*var, inner, filter.as_deref(), value.as_deref())
             }
+            IrKind::Agg {
+                kind: AggKind::Groups,
+                var,
+                source,
+                filter,
+                by,
+                ..
+            } => self.groups(*var, source, filter.as_deref(), by.as_deref()),
             IrKind::Agg {
                 kind,
                 var,
@@ -582,6 +644,26 @@ impl<'a, 'f> Gen<'a, 'f> {
                 value.as_deref(),
                 &ir.ty,
             ),
+            IrKind::Neg(x) => {
+                let (v, k) = self.expr(x)?;
+                if !matches!(k, K::Int | K::Dec(_)) {
+                    return unsupported(format!("negating a {k:?}"));
+                }
+                let here = self.present(v, k);
+                let out = self.branch(
+                    here,
+                    |g| {
+                        let zero = g.iconst(0);
+                        let (r, of) = g.b.ins().ssub_overflow(zero, v);
+                        let of = g.b.ins().uextend(W, of);
+                        g.bail_if(of);
+                        g.guard_sentinel(r);
+                        Ok(r)
+                    },
+                    |g| Ok(g.iconst(ABSENT)),
+                )?;
+                Ok((out, k))
+            }
             IrKind::Let { var, value, body } => {
                 let (v, k) = self.expr(value)?;
                 self.bind(*var, v, k);
@@ -597,6 +679,21 @@ impl<'a, 'f> Gen<'a, 'f> {
             (a, b) if a == b => Ok(v),
             (K::Int, K::Dec(s)) => Ok(self.rescale(v, 0, s)),
             (K::Dec(a), K::Dec(b)) if a <= b => Ok(self.rescale(v, a, b)),
+            (K::Id, K::Cat) => {
+                // Only a text of at most three characters is a category word (else -1).
+                let here = self.present(v, K::Id);
+                self.branch(
+                    here,
+                    |g| {
+                        let c = g.text_as_category(v);
+                        let long = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, c, 0);
+                        let long = g.b.ins().uextend(W, long);
+                        g.bail_if(long);
+                        Ok(c)
+                    },
+                    |g| Ok(g.iconst(ABSENT)),
+                )
+            }
             // A narrower target than the value has (a literal with more places than the
             // column): keep exactness by refusing.
             _ => unsupported(format!("a {from:?} where {to:?} is expected")),
@@ -748,6 +845,20 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok((self.b.ins().select(here, n, absent), K::Int))
             }
             (Prop::Code, _) => Ok((v, self.kind_of(ty)?)),
+            (Prop::Category, K::Id) => {
+                let here = self.present(v, k);
+                let (ctx, two) = (self.ctx, self.sigs.two);
+                let c = self.branch(
+                    here,
+                    |g| Ok(g.call_checked(two, calls::category as *const () as usize, &[ctx, v])),
+                    |g| Ok(g.iconst(ABSENT)),
+                )?;
+                Ok((c, K::Cat))
+            }
+            // A category's category is itself (it has at most three characters).
+            (Prop::Category, K::Cat) => Ok((v, K::Cat)),
+            (Prop::GroupKey, K::Group(d)) => self.key_of(d, v),
+            (Prop::GroupItems, K::Group(d)) => Ok((v, K::Items(d))),
             _ => unsupported(format!("the property {prop:?}")),
         }
     }
@@ -870,7 +981,17 @@ impl<'a, 'f> Gen<'a, 'f> {
     fn comparable(&mut self, a: (Value, K), b: (Value, K)) -> R<(Value, Value, K)> {
         match (a.1, b.1) {
             (K::Int | K::Dec(_), K::Int | K::Dec(_)) => self.unify(a, b),
-            (x, y) if x == y && !matches!(x, K::Level(_) | K::Table(_)) => Ok((a.0, b.0, x)),
+            (K::Cat, K::Id) => Ok((a.0, self.text_as_category(b.0), K::Cat)),
+            (K::Id, K::Cat) => Ok((self.text_as_category(a.0), b.0, K::Cat)),
+            (x, y)
+                if x == y
+                    && !matches!(
+                        x,
+                        K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
+                    ) =>
+            {
+                Ok((a.0, b.0, x))
+            }
             (x, y) => unsupported(format!("comparing {x:?} with {y:?}")),
         }
     }
@@ -898,26 +1019,57 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok((self.ordered(cc, x, y)?, K::Bool))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul => self.arithmetic(op, x, y),
-            BinOp::Div => unsupported("division"),
+            BinOp::Div => self.divide(x, y),
         }
     }
 
     /// 1 when both are present and `x cc y`, else 0.
     fn ordered(&mut self, cc: IntCC, x: (Value, K), y: (Value, K)) -> R<Value> {
-        if x.1 == K::Id || y.1 == K::Id {
-            return unsupported("ordering texts");
-        }
         let pa = self.present(x.0, x.1);
         let pb = self.present(y.0, y.1);
         let both = self.b.ins().band(pa, pb);
         self.branch(
             both,
             |g| {
-                let (p, q, _) = g.comparable(x, y)?;
+                let (p, q) = g.order_words(x, y)?;
                 let c = g.b.ins().icmp(cc, p, q);
                 Ok(g.b.ins().uextend(W, c))
             },
             |g| Ok(g.iconst(0)),
+        )
+    }
+
+    /// Two present words as integers whose signed order is the interpreter's order of the
+    /// values: numbers, dates and categories as they are; texts by a call comparing the
+    /// strings (its answer against 0).
+    fn order_words(&mut self, x: (Value, K), y: (Value, K)) -> R<(Value, Value)> {
+        if x.1 == K::Id && y.1 == K::Id {
+            let (ctx, ctx_two) = (self.ctx, self.sigs.ctx_two);
+            let r = self.call_checked(
+                ctx_two,
+                calls::text_cmp as *const () as usize,
+                &[ctx, x.0, y.0],
+            );
+            return Ok((r, self.iconst(0)));
+        }
+        let (p, q, k) = self.comparable(x, y)?;
+        if k == K::Cat && x.1 != y.1 {
+            // A text longer than a category became -1: fine for `==`, not for order.
+            let low = self.b.ins().smin(p, q);
+            let long = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, low, 0);
+            let long = self.b.ins().uextend(W, long);
+            self.bail_if(long);
+        }
+        Ok((p, q))
+    }
+
+    /// A present text id as a category word (-1 when the text is longer than a category).
+    fn text_as_category(&mut self, id: Value) -> Value {
+        let (ctx, two) = (self.ctx, self.sigs.two);
+        self.call_checked(
+            two,
+            calls::text_as_category as *const () as usize,
+            &[ctx, id],
         )
     }
 
@@ -1123,14 +1275,14 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok(Some((index, me)))
     }
 
-    /// A loop over `first..end`, binding each row to `var`; `body` runs per row and says
-    /// (0/1 word) whether to stop early.
+    /// A loop over `first..end`, binding each row to `var`; `body` runs per row (given its
+    /// index) and says (0/1 word) whether to stop early. Rows `skip` names are passed over.
     fn each_row(
         &mut self,
         (first, end, k, values): Rows,
-        exclude: Option<(usize, Value)>,
+        skip: Skip,
         var: Var,
-        mut body: impl FnMut(&mut Self) -> R<Value>,
+        mut body: impl FnMut(&mut Self, Value) -> R<Value>,
     ) -> R<()> {
         let i = self.b.declare_var(W);
         self.b.def_var(i, first);
@@ -1146,7 +1298,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let body_block = self.b.create_block();
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
-        if let Some((index, me)) = exclude {
+        if let Some((index, me)) = skip.history {
             // A row with the claim's own setl_id is not history: skip it.
             let col = self.column(index);
             let off = self.b.ins().ishl_imm_u(at, 2);
@@ -1155,6 +1307,13 @@ impl<'a, 'f> Gen<'a, 'f> {
             let same = self.b.ins().icmp(IntCC::Equal, id, me);
             let go = self.b.create_block();
             self.b.ins().brif(same, step, &[], go, &[]);
+            self.b.switch_to_block(go);
+        }
+        if let Some((d, key)) = skip.member {
+            // Before `var` is bound: the definition's own variable may share its slot.
+            let inside = self.member(d, key, at)?;
+            let go = self.b.create_block();
+            self.b.ins().brif(inside, go, &[], step, &[]);
             self.b.switch_to_block(go);
         }
         match values {
@@ -1167,7 +1326,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             }
             None => self.bind(var, at, k),
         }
-        let stop = body(self)?;
+        let stop = body(self, at)?;
         self.b.ins().brif(stop, exit, &[], step, &[]);
         self.b.switch_to_block(step);
         let next = self.b.ins().iadd_imm_s(at, 1);
@@ -1177,20 +1336,314 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok(())
     }
 
-    fn quant(&mut self, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
+    /// Runs `f` with the variable space set to `space`.
+    fn in_space<T>(&mut self, space: u32, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        let outer = std::mem::replace(&mut self.space, space);
+        let r = f(self);
+        self.space = outer;
+        r
+    }
+
+    /// Runs `f` with `var` bound to `v`, then binds it back to what it was.
+    fn with_bound<T>(
+        &mut self,
+        var: Var,
+        v: Value,
+        k: K,
+        f: impl FnOnce(&mut Self) -> R<T>,
+    ) -> R<T> {
+        let key = (self.space, var);
+        let before = self
+            .vars
+            .get(&key)
+            .copied()
+            .map(|(slot, kind)| (self.b.use_var(slot), kind));
+        self.bind(var, v, k);
+        let r = f(self);
+        match before {
+            Some((old, kind)) => self.bind(var, old, kind),
+            None => {
+                self.vars.remove(&key);
+            }
+        }
+        r
+    }
+
+    /// The rows of a list plain (not a group's items): claim lists, tables, history.
+    fn plain_range(&mut self, source: &Ir) -> R<(Rows, Skip)> {
         let rows = self.rows_of(source)?;
-        let exclude = self.history_exclusion(source)?;
+        let history = self.history_exclusion(source)?;
+        Ok((
+            rows,
+            Skip {
+                history,
+                member: None,
+            },
+        ))
+    }
+
+    /// The rows a list expression ranges over, with those to leave out.
+    fn range_of(&mut self, source: &Ir) -> R<(Rows, Skip)> {
+        let items = match &source.kind {
+            IrKind::Prop {
+                prop: Prop::GroupItems,
+                ..
+            } => true,
+            IrKind::Var(v) => matches!(self.vars.get(&(self.space, *v)), Some((_, K::Items(_)))),
+            _ => false,
+        };
+        if !items {
+            return self.plain_range(source);
+        }
+        let (leader, k) = self.expr(source)?;
+        let K::Items(d) = k else {
+            return unsupported("the items of something that is not a group");
+        };
+        let def = self.def(d)?;
+        let (rows, skip) = self.in_space(def.space, |g| g.plain_range(&def.source))?;
+        let key = self.key_of(d, leader)?;
+        // The group's items start at its first element; no group, no items.
+        let here = self.present(leader, K::Group(d));
+        let first = self.b.ins().select(here, leader, rows.1);
+        Ok((
+            (first, rows.1, rows.2, rows.3),
+            Skip {
+                history: skip.history,
+                member: Some((d, key)),
+            },
+        ))
+    }
+
+    fn def(&self, d: u32) -> R<Rc<GroupDef>> {
+        match self.defs.get(d as usize) {
+            Some(def) => Ok(Rc::clone(def)),
+            None => unsupported("a missing groups definition"),
+        }
+    }
+
+    /// What a quantifier or aggregate ranges over: groups, or rows.
+    fn source_of(&mut self, source: &Ir) -> R<Source> {
+        let is_groups =
+            matches!(source.ty.unwrap_optional(), Ty::List(e) if matches!(**e, Ty::Group(..)));
+        if is_groups {
+            return match self.expr(source)? {
+                (_, K::Groups(d)) => Ok(Source::Groups(d)),
+                _ => unsupported("groups not made by `groups(…)`"),
+            };
+        }
+        let (rows, skip) = self.range_of(source)?;
+        Ok(Source::Rows(rows, skip))
+    }
+
+    /// The kind of an element of a source.
+    fn elem_kind(source: &Source) -> K {
+        match source {
+            Source::Rows(rows, _) => rows.2,
+            Source::Groups(d) => K::Group(*d),
+        }
+    }
+
+    /// A loop over a source, binding each element to `var`; `body` says whether to stop.
+    fn each_in(
+        &mut self,
+        source: Source,
+        var: Var,
+        mut body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        match source {
+            Source::Rows(rows, skip) => self.each_row(rows, skip, var, |g, _| body(g)),
+            Source::Groups(d) => self.each_group(d, var, body),
+        }
+    }
+
+    /// `groups(var in source by by where filter)`: checks every element's `filter` and `by`
+    /// once here, as the interpreter evaluates them here (a bail where it would fail), and
+    /// gives the definition's word.
+    fn groups(
+        &mut self,
+        var: Var,
+        source: &Ir,
+        filter: Option<&Ir>,
+        by: Option<&Ir>,
+    ) -> R<(Value, K)> {
+        let Some(by) = by else {
+            return unsupported("groups without a key");
+        };
+        let mut inner = vec![source, by];
+        inner.extend(filter);
+        if !self.closed(var, &inner) {
+            return unsupported("groups that read a variable of the rule");
+        }
+        let (rows, skip) = self.plain_range(source)?;
+        if rows.3.is_some() {
+            return unsupported("groups of a list of values");
+        }
+        let d = u32::try_from(self.defs.len()).unwrap_or(u32::MAX);
+        self.defs.push(Rc::new(GroupDef {
+            var,
+            source: source.clone(),
+            filter: filter.cloned(),
+            by: by.clone(),
+            space: self.space,
+            elem: rows.2,
+        }));
+        self.each_row(rows, skip, var, |g, _| {
+            let pass = g.passes(filter)?;
+            g.branch(
+                pass,
+                |g| {
+                    g.expr(by)?;
+                    Ok(g.iconst(0))
+                },
+                |g| Ok(g.iconst(0)),
+            )?;
+            Ok(g.iconst(0))
+        })?;
+        Ok((self.iconst(0), K::Groups(d)))
+    }
+
+    /// Whether the expressions read no variable but the claim, the line, `var` and their
+    /// own binders (so that evaluating them later gives the same values).
+    fn closed(&self, var: Var, exprs: &[&Ir]) -> bool {
+        let mut bound = vec![var];
+        let mut used = Vec::new();
+        let mut stack: Vec<&Ir> = exprs.to_vec();
+        while let Some(ir) = stack.pop() {
+            match &ir.kind {
+                IrKind::Var(v) => used.push(*v),
+                IrKind::Quant { var, .. } | IrKind::Agg { var, .. } | IrKind::Let { var, .. } => {
+                    bound.push(*var)
+                }
+                IrKind::IsSome { bind: Some(v), .. } => bound.push(*v),
+                _ => {}
+            }
+            stack.extend(ir.children());
+        }
+        used.iter().all(|v| {
+            bound.contains(v)
+                || ((*v == CLAIM || *v == LINE) && !self.vars.contains_key(&(self.space, *v)))
+        })
+    }
+
+    /// The key of the group whose first element is row `leader` (absent when ABSENT).
+    fn key_of(&mut self, d: u32, leader: Value) -> R<(Value, K)> {
+        let def = self.def(d)?;
+        let here = self.present(leader, K::Group(d));
+        let mut kind = None;
+        let v = self.in_space(def.space, |g| {
+            g.branch(
+                here,
+                |g| {
+                    g.with_bound(def.var, leader, def.elem, |g| {
+                        let (v, k) = g.expr(&def.by)?;
+                        kind = Some(k);
+                        Ok(v)
+                    })
+                },
+                |g| Ok(g.iconst(ABSENT)),
+            )
+        })?;
+        let Some(k) = kind else {
+            return unsupported("a group key of no kind");
+        };
+        // The otherwise-branch's ABSENT is the absent id 0 for ids.
+        let v = if k == K::Id {
+            let present = self.present(leader, K::Group(d));
+            let zero = self.iconst(0);
+            self.b.ins().select(present, v, zero)
+        } else {
+            v
+        };
+        Ok((v, k))
+    }
+
+    /// 1 when row `at` passes definition `d`'s filter and has key `key` (present).
+    fn member(&mut self, d: u32, key: (Value, K), at: Value) -> R<Value> {
+        let def = self.def(d)?;
+        self.in_space(def.space, |g| {
+            g.with_bound(def.var, at, def.elem, |g| {
+                let pass = g.passes(def.filter.as_ref())?;
+                g.branch(
+                    pass,
+                    |g| {
+                        let k = g.expr(&def.by)?;
+                        g.equal(k, key)
+                    },
+                    |g| Ok(g.iconst(0)),
+                )
+            })
+        })
+    }
+
+    /// A loop over the groups of definition `d`: `var` is bound to each group (its first
+    /// element's row) in first-appearance order.
+    fn each_group(
+        &mut self,
+        d: u32,
+        var: Var,
+        mut body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        let def = self.def(d)?;
+        let user = self.space;
+        let (rows, skip) = self.in_space(def.space, |g| g.plain_range(&def.source))?;
+        self.in_space(def.space, |g| {
+            g.each_row(rows, skip, def.var, |g, at| {
+                let pass = g.passes(def.filter.as_ref())?;
+                let first = g.branch(
+                    pass,
+                    |g| {
+                        let key = g.expr(&def.by)?;
+                        let here = g.present(key.0, key.1);
+                        g.branch(
+                            here,
+                            |g| {
+                                // First of its group: no earlier passing row has its key.
+                                let seen = g.b.declare_var(W);
+                                let no = g.iconst(0);
+                                g.b.def_var(seen, no);
+                                let earlier = (rows.0, at, rows.2, rows.3);
+                                g.each_row(earlier, skip, def.var, |h, before| {
+                                    let hit = h.member(d, key, before)?;
+                                    let now = h.b.use_var(seen);
+                                    let s2 = h.b.ins().bor(now, hit);
+                                    h.b.def_var(seen, s2);
+                                    Ok(hit)
+                                })?;
+                                let was = g.b.use_var(seen);
+                                Ok(g.b.ins().bxor_imm_u(was, 1))
+                            },
+                            |g| Ok(g.iconst(0)),
+                        )
+                    },
+                    |g| Ok(g.iconst(0)),
+                )?;
+                g.branch(
+                    first,
+                    |g| {
+                        let space = std::mem::replace(&mut g.space, user);
+                        g.bind(var, at, K::Group(d));
+                        let stop = body(g);
+                        g.space = space;
+                        stop
+                    },
+                    |g| Ok(g.iconst(0)),
+                )
+            })
+        })
+    }
+
+    fn quant(&mut self, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
+        let src = self.source_of(source)?;
         let result = self.b.declare_var(W);
         let start = self.iconst(all as i64);
         self.b.def_var(result, start);
         // `exists` holds on no row where its body cannot hold on any.
-        let guard = if all {
-            None
-        } else {
-            self.loop_guard(var, Some(body))?
+        let guard = match src {
+            Source::Rows(..) if !all => self.loop_guard(var, Some(body))?,
+            _ => None,
         };
         self.only_if(guard, |g| {
-            g.each_row(rows, exclude, var, |g| {
+            g.each_in(src, var, |g| {
                 let (v, _) = g.expr(body)?;
                 let holds = g.truth(v);
                 // `all` stops at the first row that does not hold, `exists` at the first that does.
@@ -1220,28 +1673,29 @@ impl<'a, 'f> Gen<'a, 'f> {
         }
     }
 
-    /// `count(distinct(value for var in source where filter))`: the rows whose (present)
-    /// value no earlier passing row has; no list is built.
+    /// `count(distinct(value for var in source where filter))` (without `value`: the
+    /// elements themselves): the rows whose (present) value no earlier passing row has; no
+    /// list is built.
     fn count_distinct(
         &mut self,
         var: Var,
         source: &Ir,
         filter: Option<&Ir>,
-        value: &Ir,
+        value: Option<&Ir>,
     ) -> R<(Value, K)> {
-        let rows = self.rows_of(source)?;
-        if rows.3.is_some() {
-            // A list of values: an index is not its element; not compiled yet.
-            return unsupported("a distinct count over a list of values");
-        }
-        let exclude = self.history_exclusion(source)?;
+        let (rows, skip) = self.range_of(source)?;
         let count = self.b.declare_var(W);
         let zero = self.iconst(0);
         self.b.def_var(count, zero);
-        self.each_row(rows, exclude, var, |g| {
-            let me = g.var(var)?.0;
+        let value_of = |g: &mut Self| -> R<(Value, K)> {
+            match value {
+                Some(e) => g.expr(e),
+                None => g.var(var),
+            }
+        };
+        self.each_row(rows, skip, var, |g, me| {
             let pass = g.passes(filter)?;
-            let (v, k) = g.expr(value)?;
+            let (v, k) = value_of(g)?;
             let here = g.present(v, k);
             let go = g.b.ins().band(pass, here);
             let (check, done) = (g.b.create_block(), g.b.create_block());
@@ -1251,11 +1705,10 @@ impl<'a, 'f> Gen<'a, 'f> {
             let seen = g.b.declare_var(W);
             let no = g.iconst(0);
             g.b.def_var(seen, no);
-            // The rows before this one (rows are their own indexes here, checked above).
             let earlier = (rows.0, me, rows.2, rows.3);
-            g.each_row(earlier, exclude, var, |h| {
+            g.each_row(earlier, skip, var, |h, _| {
                 let pass = h.passes(filter)?;
-                let (w, kw) = h.expr(value)?;
+                let (w, kw) = value_of(h)?;
                 let eq = h.equal((w, kw), (v, k))?;
                 let hit = h.b.ins().band(pass, eq);
                 let now = h.b.use_var(seen);
@@ -1284,9 +1737,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         value: Option<&Ir>,
         ty: &Ty,
     ) -> R<(Value, K)> {
-        let rows = self.rows_of(source)?;
-        let exclude = self.history_exclusion(source)?;
-        let row_kind = rows.2;
+        let src = self.source_of(source)?;
+        let row_kind = Self::elem_kind(&src);
         // The kind of what is aggregated: the value, or the row itself.
         let out_kind = match (kind, value) {
             (AggKind::Count, _) => K::Int,
@@ -1310,9 +1762,12 @@ impl<'a, 'f> Gen<'a, 'f> {
         let mut value_kind: Option<K> = None;
         let int_sum = *ty.unwrap_optional() == Ty::Int;
         // No row passes a `where` that cannot hold: the result is the empty one.
-        let guard = self.loop_guard(var, filter)?;
+        let guard = match src {
+            Source::Rows(..) => self.loop_guard(var, filter)?,
+            Source::Groups(_) => None,
+        };
         self.only_if(guard, |g| {
-            g.each_row(rows, exclude, var, |g| {
+            g.each_in(src, var, |g| {
                 let pass = g.passes(filter)?;
                 let (yes, done) = (g.b.create_block(), g.b.create_block());
                 let stop_var = g.b.declare_var(W);
@@ -1421,6 +1876,12 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     fn call(&mut self, func: Func, args: &[Ir], ty: &Ty) -> R<(Value, K)> {
+        match (func, args) {
+            (Func::Abs, [x]) => return self.abs(x),
+            (Func::Round, [x, places]) => return self.round(x, places),
+            (Func::Min2 | Func::Max2, [a, b]) => return self.min_max(func == Func::Min2, a, b),
+            _ => {}
+        }
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.expr(a)?);
@@ -1461,6 +1922,150 @@ impl<'a, 'f> Gen<'a, 'f> {
             _ => return unsupported(format!("the function {func:?} on these arguments")),
         };
         Ok((out, want))
+    }
+}
+
+impl Gen<'_, '_> {
+    /// `x / y`: the interpreter's decimal quotient, exact here or not at all. The quotient is
+    /// taken at `DIV_SCALE` places (more when the dividend has more); a remainder means the
+    /// exact quotient has more places (the interpreter would round at 28 digits): bail, as
+    /// for a zero divisor (its error) and any overflow.
+    fn divide(&mut self, x: (Value, K), y: (Value, K)) -> R<(Value, K)> {
+        let scale = |k: K| match k {
+            K::Int => Ok(0),
+            K::Dec(s) => Ok(s),
+            k => unsupported(format!("dividing a {k:?}")),
+        };
+        let (sa, sb) = (scale(x.1)?, scale(y.1)?);
+        let s = DIV_SCALE.max(sa.saturating_sub(sb));
+        let shift = s + sb - sa;
+        if s > MAX_SCALE || shift > 18 {
+            return unsupported("a quotient with this many decimal places");
+        }
+        let pa = self.present(x.0, x.1);
+        let pb = self.present(y.0, y.1);
+        let both = self.b.ins().band(pa, pb);
+        let out = self.branch(
+            both,
+            |g| {
+                let zero = g.b.ins().icmp_imm_s(IntCC::Equal, y.0, 0);
+                let zero = g.b.ins().uextend(W, zero);
+                g.bail_if(zero);
+                let f = g.iconst(10i64.pow(shift));
+                let (n, of) = g.b.ins().smul_overflow(x.0, f);
+                let of = g.b.ins().uextend(W, of);
+                g.bail_if(of);
+                // Also keeps `n` off i64::MIN, the one dividend `sdiv` by -1 traps on.
+                g.guard_sentinel(n);
+                let q = g.b.ins().sdiv(n, y.0);
+                let r = g.b.ins().srem(n, y.0);
+                let inexact = g.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                let inexact = g.b.ins().uextend(W, inexact);
+                g.bail_if(inexact);
+                g.guard_sentinel(q);
+                Ok(q)
+            },
+            |g| Ok(g.iconst(ABSENT)),
+        )?;
+        Ok((out, K::Dec(s)))
+    }
+
+    /// `abs(x)` of a number (absent stays absent).
+    fn abs(&mut self, x: &Ir) -> R<(Value, K)> {
+        let (v, k) = self.expr(x)?;
+        if !matches!(k, K::Int | K::Dec(_)) {
+            return unsupported(format!("abs of a {k:?}"));
+        }
+        let here = self.present(v, k);
+        let out = self.branch(
+            here,
+            |g| {
+                // A present word is above UNFIT, so its negation cannot overflow.
+                let neg = g.b.ins().ineg(v);
+                let below = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+                Ok(g.b.ins().select(below, neg, v))
+            },
+            |g| Ok(g.iconst(ABSENT)),
+        )?;
+        Ok((out, k))
+    }
+
+    /// `round(x, places)` with literal places: half away from zero, as the interpreter.
+    fn round(&mut self, x: &Ir, places: &Ir) -> R<(Value, K)> {
+        let IrKind::Lit(Datum::Int(p)) = places.kind else {
+            return unsupported("round to places that are not a literal");
+        };
+        let (v, k) = self.expr(x)?;
+        let s = match k {
+            K::Int => 0,
+            K::Dec(s) => s,
+            k => return unsupported(format!("rounding a {k:?}")),
+        };
+        // The interpreter clamps the places to 0..=28; at or beyond the scale nothing changes.
+        let p = u32::try_from(p.clamp(0, 28)).unwrap_or(0);
+        if p >= s {
+            return Ok((v, K::Dec(s)));
+        }
+        let f = 10i64.pow(s - p);
+        let here = self.present(v, k);
+        let out = self.branch(
+            here,
+            |g| {
+                let q = g.b.ins().sdiv_imm_s(v, f);
+                let r = g.b.ins().srem_imm_s(v, f);
+                // |r| < f ≤ 10^12: doubling cannot overflow.
+                let nr = g.b.ins().ineg(r);
+                let below = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+                let mag = g.b.ins().select(below, nr, r);
+                let twice = g.b.ins().iadd(mag, mag);
+                let up =
+                    g.b.ins()
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, twice, f);
+                let up = g.b.ins().uextend(W, up);
+                // Away from zero: the remainder has the value's sign.
+                let neg = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+                let one = g.iconst(1);
+                let minus = g.iconst(-1);
+                let step = g.b.ins().select(neg, minus, one);
+                let zero = g.iconst(0);
+                let step = g.b.ins().select(up, step, zero);
+                Ok(g.b.ins().iadd(q, step))
+            },
+            |g| Ok(g.iconst(ABSENT)),
+        )?;
+        Ok((out, K::Dec(p)))
+    }
+
+    /// `min(a, b)` / `max(a, b)`: `a` unless both are present and `b` is strictly better, as
+    /// the interpreter (an absent argument gives `a`).
+    fn min_max(&mut self, min: bool, a: &Ir, b: &Ir) -> R<(Value, K)> {
+        let x = self.expr(a)?;
+        let y = self.expr(b)?;
+        let (p, q, k) = match (x.1, y.1) {
+            (K::Int | K::Dec(_), K::Int | K::Dec(_)) => self.unify(x, y)?,
+            (s, t) if s == t && matches!(s, K::Bool | K::Date | K::DateTime | K::Id | K::Cat) => {
+                (x.0, y.0, s)
+            }
+            (s, t) => return unsupported(format!("min/max of {s:?} and {t:?}")),
+        };
+        let pa = self.present(p, k);
+        let pb = self.present(q, k);
+        let both = self.b.ins().band(pa, pb);
+        let take_b = self.branch(
+            both,
+            |g| {
+                let (u, w) = g.order_words((p, k), (q, k))?;
+                let cc = if min {
+                    IntCC::SignedGreaterThan
+                } else {
+                    IntCC::SignedLessThan
+                };
+                let c = g.b.ins().icmp(cc, u, w);
+                Ok(g.b.ins().uextend(W, c))
+            },
+            |g| Ok(g.iconst(0)),
+        )?;
+        Ok((self.b.ins().select(take_b, q, p), k))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Generated rules: random well-typed `when` expressions (numbers, decimals at several scales,
-//! dates, optionals, `??`, comparisons, boolean logic, `if`, quantifiers and aggregates over the
-//! claim's lines), compiled natively and interpreted on sample claims and on claims pushed to
+//! division, negation, `abs`, `round`, `min`/`max`, dates, optionals, `??`, comparisons, text
+//! order, categories, boolean logic, `if`, quantifiers and aggregates over the claim's lines
+//! and over `groups(…)` of them), compiled natively and interpreted on sample claims and on claims pushed to
 //! the edges (absent fields, huge and over-precise amounts, empty line lists). Wherever the
 //! native code decides, it decides what the interpreter does.
 
@@ -79,8 +80,58 @@ fn num(depth: u32) -> BoxedStrategy<String> {
         }),
         1 => line_num("l").prop_map(|v| format!("count(distinct({v} for l in claim.fee_list))")),
         1 => (date(), date()).prop_map(|(a, b)| format!("days_between({a}, {b})")),
+        1 => (num(depth - 1), num(depth - 1)).prop_map(|(a, b)| format!("({a} / {b})")),
+        1 => num(depth - 1).prop_map(|a| format!("(-{a})")),
+        1 => num(depth - 1).prop_map(|a| format!("abs({a})")),
+        1 => (num(depth - 1), 0i64..5).prop_map(|(a, p)| format!("round({a}, {p})")),
+        1 => (prop_oneof![Just("min"), Just("max")], num(depth - 1), num(depth - 1))
+            .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+        1 => groups().prop_map(|(g, _)| format!("count(g in {g})")),
+        1 => (groups(), line_num("m")).prop_map(|((g, _), v)| {
+            format!("sum(sum({v} for m in g.items) for g in {g} where count(m in g.items) > 1)")
+        }),
     ]
     .boxed()
+}
+
+/// `groups(…)` of the claim's lines by a key of several kinds, with or without a filter, and
+/// a condition on its group `g` that fits the key's type.
+fn groups() -> impl Strategy<Value = (String, String)> {
+    let key = prop_oneof![
+        Just(("gl.hilist_code", "g.key == line.hilist_code")),
+        Just((
+            "gl.hilist_code?.category",
+            "g.key == line.hilist_code?.category"
+        )),
+        Just(("gl.hilist_code?.category", "g.key < \"XB05\"")),
+        Just(("gl.rx_drord_no", "g.key == line.rx_drord_no")),
+        Just(("gl.prd_days", "g.key > 3")),
+        Just(("gl.cnt", "g.key >= 2")),
+    ];
+    let filter = prop_oneof![
+        Just(""),
+        Just(" where (gl.cnt ?? 0) > 1"),
+        Just(" where gl.pric is some"),
+        Just(" where sorts_before(gl.feedetl_sn, line.feedetl_sn)"),
+        Just(" where gl.hilist_code?.category == line.hilist_code?.category"),
+    ];
+    (key, filter).prop_map(|((k, c), f)| {
+        (
+            format!("groups(gl in claim.fee_list by {k}{f})"),
+            c.to_string(),
+        )
+    })
+}
+
+/// A condition on a group `g` of lines (`key` is one on its key).
+fn group_cond(key: String) -> impl Strategy<Value = String> {
+    prop_oneof![
+        line_num("m").prop_map(|v| format!("sum({v} for m in g.items) > 2")),
+        Just("count(distinct(m.hilist_code for m in g.items)) > 1".to_string()),
+        Just("(max(m.pric ?? 0 for m in g.items) ?? 0) >= 10".to_string()),
+        Just(key),
+        Just("count(m in g.items where m.feedetl_sn == line.feedetl_sn) > 0".to_string()),
+    ]
 }
 
 fn date() -> impl Strategy<Value = String> {
@@ -99,6 +150,9 @@ fn boolean_l(depth: u32) -> BoxedStrategy<String> {
         Just("l.pric is none".to_string()),
         Just("sorts_before(l.feedetl_sn, line.feedetl_sn)".to_string()),
         Just("l.hilist_code == line.hilist_code".to_string()),
+        Just("l.hilist_code?.category == line.hilist_code?.category".to_string()),
+        Just("l.feedetl_sn < line.feedetl_sn".to_string()),
+        Just("min(l.feedetl_sn, line.feedetl_sn) == l.feedetl_sn".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -126,6 +180,10 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
         (date(), cmp, date()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
         Just("line.cnt is none".to_string()),
         Just("line.pric is some(p) and p > 1".to_string()),
+        Just("line.hilist_code?.category == claim.dscg_maindiag_code?.category".to_string()),
+        Just("(line.hilist_code?.category ?? \"\") <= \"XB0\"".to_string()),
+        Just("(line.rx_drord_no ?? \"\") >= \"RX2\"".to_string()),
+        Just("line.hilist_code?.category == \"XB05\"".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -139,6 +197,11 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
             .prop_map(|(c, a, b)| format!("(if {c} then {a} else {b})")),
         1 => boolean_l(depth - 1).prop_map(|c| format!("(exists l in claim.fee_list where {c})")),
         1 => boolean_l(depth - 1).prop_map(|c| format!("(all l in claim.fee_list where {c})")),
+        1 => groups()
+            .prop_flat_map(|(g, k)| group_cond(k).prop_map(move |c| format!("(exists g in {g} where {c})"))),
+        1 => groups().prop_flat_map(|(g, k)| {
+            group_cond(k).prop_map(move |c| format!("(first(g in {g} where {c}) is some)"))
+        }),
     ]
     .boxed()
 }
@@ -199,6 +262,18 @@ fn claims_text() -> Vec<u8> {
 
 #[test]
 fn generated_rules_agree_with_the_interpreter() {
+    // Debug builds of the checker, the interpreter and the code generator recurse per nesting
+    // level with large frames; the deepest generated rules need more than a test thread's
+    // default 2 MiB.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(generated_rules_agree)
+        .expect("spawn the test thread")
+        .join()
+        .expect("the generated rules agree");
+}
+
+fn generated_rules_agree() {
     let dir = base_dir();
     let text = claims_text();
     let mut runner = TestRunner::new(Config {
