@@ -55,7 +55,8 @@ pub struct RunArgs {
     /// Write rejected records here (JSON Lines: line, setl_id, reason).
     #[arg(long)]
     pub rejected: Option<PathBuf>,
-    /// Worker threads (0: one per core). Output is the same at any count.
+    /// Worker threads for the rules (0: one per core); reading the claims parses on every core.
+    /// Output is the same at any count.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Input (claims and history files together, in MB) held in memory at once; a larger
