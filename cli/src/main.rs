@@ -171,7 +171,9 @@ fn main() -> ExitCode {
             };
         }
     };
-    let status = match cli.command {
+    // Lowering, compiling and evaluating recurse once per nesting level of a rule (with its
+    // defs expanded); a large stack keeps a deeply nested rulebook from overflowing it.
+    let status = vigil_dsl::stack::on_large_stack(move || match cli.command {
         Command::Check(a) => commands::check::run(a),
         Command::Fmt(a) => commands::fmt::run(a),
         Command::Run(a) => commands::run::run(a),
@@ -181,6 +183,6 @@ fn main() -> ExitCode {
         Command::Lsp(a) => lsp(a),
         Command::Doc(a) => commands::doc::run(a),
         Command::Report(a) => commands::report::run(a),
-    };
+    });
     status.into()
 }

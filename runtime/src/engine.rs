@@ -211,7 +211,13 @@ impl Engine {
 
     /// Runs `work` on a pool of `threads` workers (0: one per core).
     pub(crate) fn in_pool<T: Send>(&self, threads: usize, work: impl FnOnce() -> T + Send) -> T {
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        // Evaluation recurses once per nesting level of a rule (defs expanded): workers get
+        // the large stack the front end runs on (address space; pages are touched as needed).
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .stack_size(vigil_dsl::stack::STACK_BYTES)
+            .build()
+        {
             Ok(pool) => pool.install(work),
             // No pool could be built: run on the caller's thread, same result.
             Err(_) => work(),

@@ -45,7 +45,8 @@ impl Engine {
                 .collect();
             return Err(EngineError::Rulebook(errors));
         }
-        Engine::new(&loaded, overrides)
+        // Lowering recurses once per nesting level of a rule with its defs expanded.
+        vigil_dsl::stack::on_large_stack(|| Engine::new(&loaded, overrides))
     }
 
     /// Reads one claim from its JSON text (formats.md §1); a bad record is an error that says
@@ -58,6 +59,10 @@ impl Engine {
     /// patient's other claims, any order; records of other patients and the claim itself are
     /// left out, as in a run). Provider rules need a provider's month of claims and are not
     /// run here: a run over the month's claims file reports them.
+    ///
+    /// It evaluates on the caller's thread, recursing once per nesting level of a rule with
+    /// its defs expanded: a rulebook nested hundreds of levels deep wants a caller thread with
+    /// a large stack (`vigil run` gives its workers `vigil_dsl::stack::STACK_BYTES`).
     pub fn check_claim(
         &self,
         claim: &Record,
