@@ -2,70 +2,17 @@
 //! generated claims of several seeds, for every compiled rule, every claim and every line,
 //! the native verdict is exactly the set of lines (or the claim) the interpreter fires on.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use vigil_compiler::interp::{ClaimEval, Data};
-use vigil_compiler::ir::Program;
 use vigil_compiler::value::{Record, Value};
-use vigil_jit::{Kernel, Verdict};
+use vigil_jit::Verdict;
 use vigil_runtime::batch::Batch;
-use vigil_runtime::claims::{ClaimLayout, ClaimReader};
-use vigil_runtime::tables::{LoadedTable, Tables, TablesOnly};
+use vigil_runtime::tables::TablesOnly;
 
-fn book() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")
-}
-
-struct Setup {
-    program: Program,
-    layout: ClaimLayout,
-    tables: Vec<LoadedTable>,
-    kernel: Kernel,
-}
-
-fn setup() -> Setup {
-    setup_at(&book())
-}
-
-/// The rulebook at `dir`, lowered and compiled with its tables.
-fn setup_at(dir: &Path) -> Setup {
-    let loaded = vigil_compiler::load_rulebook(dir).expect("the rulebook loads");
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == vigil_compiler::Severity::Error)
-        .map(|d| d.render(&loaded.sources, false))
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
-    let program = vigil_compiler::lower::lower(&loaded);
-    let layout = ClaimLayout::new(&loaded.rulebook).expect("schema");
-    let all = Tables::load(&loaded.rulebook, dir, &[]).expect("tables load");
-    let tables: Vec<LoadedTable> = program
-        .tables
-        .iter()
-        .map(|n| all.get(n).expect("every program table is loaded").clone())
-        .collect();
-    let kernel = Kernel::compile(&program, &loaded.rulebook, &layout, &tables).expect("compiles");
-    Setup {
-        program,
-        layout,
-        tables,
-        kernel,
-    }
-}
-
-fn read(layout: &ClaimLayout, text: &[u8]) -> Vec<Arc<Record>> {
-    let mut reader = ClaimReader::new(layout, text);
-    let claims: Vec<Arc<Record>> = reader
-        .by_ref()
-        .filter_map(Result::ok)
-        .map(|c| Arc::new(c.record))
-        .collect();
-    reader.finish().expect("claims read");
-    claims
-}
+mod support;
+use support::{base_dir, book, read, setup, setup_at, Setup};
 
 /// Compares every decided verdict with the interpreter (rules that read no history: these
 /// batches are not laid out by patient); returns (decided, bailed) counts.
@@ -291,21 +238,8 @@ rule X-HG-3 "line groups by item category" {
 
 #[test]
 fn group_rules_agree_on_whole_patients() {
-    let dir = tempfile::tempdir().expect("temp dir");
     // The schema, tables and definitions, without the national rules (and their test files).
-    for f in [
-        "rulebook.vigil",
-        "schema.vigil",
-        "tables.vigil",
-        "common.vigil",
-    ] {
-        std::fs::copy(book().join(f), dir.path().join(f)).expect("copy rulebook file");
-    }
-    std::fs::create_dir(dir.path().join("tables")).expect("tables dir");
-    for e in std::fs::read_dir(book().join("tables")).expect("tables") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), dir.path().join("tables").join(e.file_name())).expect("copy");
-    }
+    let dir = base_dir();
     std::fs::write(dir.path().join("groups.vigil"), GROUP_RULES).expect("write rules");
     let s = setup_at(dir.path());
     let rules: Vec<usize> = (0..s.program.rules.len())

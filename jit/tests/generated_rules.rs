@@ -5,7 +5,6 @@
 //! the edges (absent fields, huge and over-precise amounts, empty line lists). Wherever the
 //! native code decides, it decides what the interpreter does.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -17,9 +16,8 @@ use vigil_runtime::batch::Batch;
 use vigil_runtime::claims::{ClaimLayout, ClaimReader};
 use vigil_runtime::tables::{LoadedTable, Tables, TablesOnly};
 
-fn book() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")
-}
+mod support;
+use support::{base_dir, book, read, setup_at};
 
 fn int_lit() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -206,25 +204,6 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// The national rulebook's schema, tables and common definitions, without its rules.
-fn base_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for f in [
-        "rulebook.vigil",
-        "schema.vigil",
-        "tables.vigil",
-        "common.vigil",
-    ] {
-        std::fs::copy(book().join(f), dir.path().join(f)).expect("copy rulebook file");
-    }
-    std::fs::create_dir(dir.path().join("tables")).expect("tables dir");
-    for e in std::fs::read_dir(book().join("tables")).expect("tables") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), dir.path().join("tables").join(e.file_name())).expect("copy table");
-    }
-    dir
-}
-
 /// Sample claims, and the same claims pushed to the edges of the native layout.
 fn claims_text() -> Vec<u8> {
     let text = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
@@ -393,16 +372,12 @@ fn datetimes_before_the_common_era_keep_their_day_and_hour() {
         ));
     }
     std::fs::write(dir.path().join("old.vigil"), &src).expect("write rules");
-    let loaded = vigil_compiler::load_rulebook(dir.path()).expect("loads");
-    let program = vigil_compiler::lower::lower(&loaded);
-    let layout = ClaimLayout::new(&loaded.rulebook).expect("layout");
-    let all = Tables::load(&loaded.rulebook, dir.path(), &[]).expect("tables");
-    let tables: Vec<LoadedTable> = program
-        .tables
-        .iter()
-        .map(|n| all.get(n).expect("table").clone())
-        .collect();
-    let kernel = Kernel::compile(&program, &loaded.rulebook, &layout, &tables).expect("compiles");
+    let support::Setup {
+        program,
+        layout,
+        tables,
+        kernel,
+    } = setup_at(dir.path());
     assert_eq!(kernel.compiled(), conditions.len(), "{:?}", kernel.coverage);
 
     let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
@@ -428,12 +403,7 @@ fn datetimes_before_the_common_era_keep_their_day_and_hour() {
         text.push_str(&v.to_string());
         text.push('\n');
     }
-    let mut reader = ClaimReader::new(&layout, text.as_bytes());
-    let claims: Vec<Arc<Record>> = reader
-        .by_ref()
-        .filter_map(Result::ok)
-        .map(|c| Arc::new(c.record))
-        .collect();
+    let claims = read(&layout, text.as_bytes());
     assert_eq!(claims.len(), 4, "year 0000 is read");
     let verdicts = kernel.verdicts(&Batch::new(&layout, &claims, kernel.strings()));
     let data = TablesOnly(&tables);

@@ -2,40 +2,21 @@
 //! batch with every field; a batch missing a column the code reads never reaches native code
 //! (every compiled rule bails, nothing is read).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vigil_compiler::value::Record;
-use vigil_jit::{Kernel, Verdict};
+use vigil_jit::Verdict;
 use vigil_runtime::batch::{Batch, Reads};
-use vigil_runtime::claims::{ClaimLayout, ClaimReader};
 use vigil_runtime::screen::Screen;
-use vigil_runtime::tables::{LoadedTable, Tables};
 
-fn book() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")
-}
+mod support;
+use support::{book, read, setup, Setup};
 
 #[test]
 fn reads_lay_out_less_and_decide_the_same() {
-    let loaded = vigil_compiler::load_rulebook(&book()).expect("the national rulebook loads");
-    let program = vigil_compiler::lower::lower(&loaded);
-    let layout = ClaimLayout::new(&loaded.rulebook).expect("schema");
-    let all = Tables::load(&loaded.rulebook, &book(), &[]).expect("tables load");
-    let tables: Vec<LoadedTable> = program
-        .tables
-        .iter()
-        .map(|n| all.get(n).expect("every program table is loaded").clone())
-        .collect();
-    let kernel = Kernel::compile(&program, &loaded.rulebook, &layout, &tables).expect("compiles");
+    let Setup { layout, kernel, .. } = setup();
     let text = std::fs::read(book().join("samples/claims.jsonl")).expect("samples");
-    let mut reader = ClaimReader::new(&layout, &text[..]);
-    let claims: Vec<Arc<Record>> = reader
-        .by_ref()
-        .filter_map(Result::ok)
-        .map(|c| Arc::new(c.record))
-        .collect();
-    reader.finish().expect("claims read");
+    let claims = read(&layout, &text);
     // Each claim its own patient, so history rules are decided too.
     let groups: Vec<&[Arc<Record>]> = claims.iter().map(std::slice::from_ref).collect();
 
