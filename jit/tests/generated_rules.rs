@@ -256,7 +256,7 @@ fn generated_rules_agree() {
     let dir = base_dir();
     let text = claims_text();
     let mut runner = TestRunner::new(Config {
-        cases: 16,
+        cases: 16 * support::scale() as u32,
         failure_persistence: None,
         ..Config::default()
     });
@@ -334,10 +334,10 @@ fn generated_rules_agree() {
         .expect("native and interpreted agree");
     let (native_rules, decided_total) = (native_rules.get(), decided_total.get());
     assert!(
-        native_rules > 16 * 6 / 2,
+        native_rules > 16 * support::scale() * 6 / 2,
         "most generated rules compile natively ({native_rules})"
     );
-    eprintln!("{native_rules} of {} generated rules native; {decided_total} rule-claim verdicts decided natively, {} bailed", 16 * 6, bailed.get());
+    eprintln!("{native_rules} of {} generated rules native; {decided_total} rule-claim verdicts decided natively, {} bailed", 16 * support::scale() * 6, bailed.get());
     assert!(decided_total > 2_000, "decided {decided_total}");
     // Mixed scales (an int against a decimal, a 2-place literal against a 4-place column) are
     // decided natively, not handed back: only the edge claims' wide values should bail.

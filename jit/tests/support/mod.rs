@@ -12,6 +12,16 @@ use vigil_jit::Kernel;
 use vigil_runtime::claims::{ClaimLayout, ClaimReader};
 use vigil_runtime::tables::{LoadedTable, Tables};
 
+/// How much longer than in CI to run the differential tests: `VIGIL_DIFF_SCALE` (default 1)
+/// multiplies the generated rules and the generated claims' seeds (`bench/differential`).
+pub fn scale() -> usize {
+    std::env::var("VIGIL_DIFF_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
 pub fn book() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../rulebooks/cn-national")
 }
