@@ -429,3 +429,59 @@ fn datetimes_before_the_common_era_keep_their_day_and_hour() {
     }
     assert!(fired > 0, "the conditions fire somewhere");
 }
+
+/// A loop skipped by its guard (a lookup by a key no row has) must not hide an evaluation
+/// error the interpreter raises before it reaches that lookup: a division by zero in an
+/// earlier conjunct. Where the interpreter fails, the native code must not decide.
+#[test]
+fn a_skipped_loop_hides_no_evaluation_error() {
+    let dir = base_dir();
+    std::fs::write(
+        dir.path().join("guarded.vigil"),
+        "rule GUARD-1 \"guarded\" {\n  severity info\n  basis \"b\"\n  when exists l in claim.fee_list\n       where (l.pric ?? 1) / (l.cnt ?? 0) > 0\n         and item_pairs[l.hilist_code, claim.fixmedins_code at date(\"2026-01-01\")]?.relation == includes\n  message \"x\"\n}\n\nrule GUARD-2 \"guarded, nothing before the lookup\" {\n  severity info\n  basis \"b\"\n  when exists l in claim.fee_list\n       where item_pairs[l.hilist_code, claim.fixmedins_code at date(\"2026-01-01\")]?.relation == includes\n         and (l.pric ?? 1) / (l.cnt ?? 0) > 0\n  message \"x\"\n}\n",
+    )
+    .expect("write rules");
+    let s = support::setup_at(dir.path());
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let mut text = String::new();
+    for (i, line) in sample.lines().take(30).enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        if let Some(first) = v["fee_list"].as_array_mut().and_then(|l| l.first_mut()) {
+            if i % 2 == 0 {
+                first["cnt"] = "0".into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let claims = read(&s.layout, text.as_bytes());
+    let verdicts = s
+        .kernel
+        .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
+    let data = TablesOnly(&s.tables);
+    let (mut failing, mut decided) = (0, 0);
+    for (claim, per_rule) in claims.iter().zip(&verdicts) {
+        let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
+        for (rule, v) in per_rule.iter().enumerate() {
+            let result = eval.rule(rule);
+            if let Verdict::Decided(lines) = v {
+                decided += 1;
+                let hits = result.expect("native decided, so the interpreter must not fail");
+                assert_eq!(
+                    *lines,
+                    hits.iter().map(|h| h.line.unwrap_or(0)).collect::<Vec<_>>()
+                );
+            } else if result.is_err() {
+                failing += 1;
+            }
+        }
+    }
+    assert!(
+        failing > 10,
+        "the zero counts make the interpreter fail: {failing}"
+    );
+    assert!(
+        decided > 10,
+        "the claims without a zero count are decided: {decided}"
+    );
+}

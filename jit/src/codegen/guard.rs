@@ -4,11 +4,13 @@
 //! the claim's lines is skipped for a `b` in no pair). What a hand-writer hoists by hand.
 //!
 //! Skipping is exact: every row would fail the condition, so the loop's result is its empty
-//! result. Evaluating the key before the loop may bail where the interpreter would not look at
-//! it; a bail hands the rule to the interpreter, which is always right.
+//! result; and a guard is taken only where nothing the interpreter evaluates before the absent
+//! row can fail, so no evaluation error is skipped with the loop. Evaluating the key before
+//! the loop may bail where the interpreter would not look at it; a bail hands the rule to the
+//! interpreter, which is always right.
 
 use cranelift_codegen::ir::{InstBuilder, Value};
-use vigil_compiler::ir::{BinOp, Ir, IrKind, Var};
+use vigil_compiler::ir::{BinOp, Func, Ir, IrKind, Var};
 
 use super::conjuncts::{binders, mentions};
 use super::{Gen, R};
@@ -39,9 +41,53 @@ fn lookup_of(ir: &Ir) -> Option<&Ir> {
     }
 }
 
-/// The guard of a condition that is false whenever a lookup it reads finds no row.
+/// Whether the interpreter evaluates `ir` with no chance of an evaluation error: reads,
+/// comparisons, tests, lookups and the calls that cannot fail; no arithmetic, no aggregate,
+/// no shared value (which may compute anything).
+fn cannot_fail(ir: &Ir) -> bool {
+    match &ir.kind {
+        IrKind::Lit(_) | IrKind::Var(_) => true,
+        IrKind::Field { base, .. } | IrKind::Prop { base, .. } => cannot_fail(base),
+        IrKind::Not(x) | IrKind::IsNone(x) | IrKind::IsSome { value: x, .. } => cannot_fail(x),
+        IrKind::And(a, b) | IrKind::Or(a, b) | IrKind::Coalesce(a, b) => {
+            cannot_fail(a) && cannot_fail(b)
+        }
+        IrKind::Bin(op, a, b) => {
+            matches!(
+                op,
+                BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+            ) && cannot_fail(a)
+                && cannot_fail(b)
+        }
+        IrKind::InList { value, list, .. } => cannot_fail(value) && cannot_fail(list),
+        IrKind::InRange { value, lo, hi, .. } => {
+            cannot_fail(value) && cannot_fail(lo) && cannot_fail(hi)
+        }
+        IrKind::If {
+            cond,
+            then,
+            otherwise,
+        } => cannot_fail(cond) && cannot_fail(then) && cannot_fail(otherwise),
+        IrKind::Lookup { keys, at, .. } => {
+            keys.iter().all(cannot_fail) && at.as_deref().is_none_or(cannot_fail)
+        }
+        IrKind::Call { func, args } => {
+            matches!(func, Func::SortsBefore | Func::StartsWith | Func::Age)
+                && args.iter().all(cannot_fail)
+        }
+        _ => false,
+    }
+}
+
+/// The guard of a condition that is false whenever a lookup it reads finds no row, and that
+/// cannot fail in the interpreter before that absent row makes it false (a skipped loop must
+/// not hide an evaluation error: a division by zero in an earlier conjunct, say).
 fn guard_of<'i>(cond: &'i Ir, inside: &[Var]) -> Option<Guard<'i>> {
     let keys = |lookup: &'i Ir| -> Option<Guard<'i>> {
+        // The whole lookup (every key, its date) is evaluated before it answers absent.
+        if !cannot_fail(lookup) {
+            return None;
+        }
         let IrKind::Lookup { table, keys, .. } = &lookup.kind else {
             return None;
         };
@@ -54,15 +100,28 @@ fn guard_of<'i>(cond: &'i Ir, inside: &[Var]) -> Option<Guard<'i>> {
         (!invariant.is_empty()).then_some(Guard::Keys(invariant))
     };
     match &cond.kind {
-        // `x is some` and `x == y`, `x in list` are false when `x` is absent.
+        // `x is some`, and `x in list` (the list is not evaluated when `x` is absent), are
+        // false when `x` is absent.
         IrKind::IsSome { value, .. } => keys(lookup_of(value)?),
-        IrKind::Bin(BinOp::Eq, a, b) => lookup_of(a).or_else(|| lookup_of(b)).and_then(keys),
         IrKind::InList {
             value,
             negated: false,
             ..
         } => keys(lookup_of(value)?),
-        IrKind::And(a, b) => guard_of(a, inside).or_else(|| guard_of(b, inside)),
+        // `x == y` is false when either is absent; both are evaluated first.
+        IrKind::Bin(BinOp::Eq, a, b) => match (lookup_of(a), lookup_of(b)) {
+            (Some(l), _) if cannot_fail(b) => keys(l),
+            (_, Some(l)) if cannot_fail(a) => keys(l),
+            _ => None,
+        },
+        // `a and b` is false where either is; `b` is reached only past `a`.
+        IrKind::And(a, b) => guard_of(a, inside).or_else(|| {
+            if cannot_fail(a) {
+                guard_of(b, inside)
+            } else {
+                None
+            }
+        }),
         IrKind::Or(a, b) => Some(Guard::Any(vec![guard_of(a, inside)?, guard_of(b, inside)?])),
         _ => None,
     }
