@@ -644,26 +644,13 @@ impl<'a, 'f> Gen<'a, 'f> {
                 value.as_deref(),
                 &ir.ty,
             ),
-            IrKind::Neg(x) => {
-                let (v, k) = self.expr(x)?;
-                if !matches!(k, K::Int | K::Dec(_)) {
-                    return unsupported(format!("negating a {k:?}"));
-                }
-                let here = self.present(v, k);
-                let out = self.branch(
-                    here,
-                    |g| {
-                        let zero = g.iconst(0);
-                        let (r, of) = g.b.ins().ssub_overflow(zero, v);
-                        let of = g.b.ins().uextend(W, of);
-                        g.bail_if(of);
-                        g.guard_sentinel(r);
-                        Ok(r)
-                    },
-                    |g| Ok(g.iconst(ABSENT)),
-                )?;
-                Ok((out, k))
-            }
+            IrKind::Neg(x) => self.on_number(x, "negating", |g, v| {
+                // A present word is above UNFIT, so its negation cannot overflow; the
+                // negation of i64::MAX is UNFIT itself, which must not read as a sentinel.
+                let r = g.b.ins().ineg(v);
+                g.guard_sentinel(r);
+                r
+            }),
             IrKind::Let { var, value, body } => {
                 let (v, k) = self.expr(value)?;
                 self.bind(*var, v, k);
@@ -1972,21 +1959,27 @@ impl Gen<'_, '_> {
 
     /// `abs(x)` of a number (absent stays absent).
     fn abs(&mut self, x: &Ir) -> R<(Value, K)> {
+        self.on_number(x, "abs of", |g, v| {
+            // A present word is above UNFIT, so its negation cannot overflow.
+            let neg = g.b.ins().ineg(v);
+            let below = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+            g.b.ins().select(below, neg, v)
+        })
+    }
+
+    /// `f` of a number where it is present, of the same kind; absent stays absent.
+    fn on_number(
+        &mut self,
+        x: &Ir,
+        what: &str,
+        f: impl FnOnce(&mut Self, Value) -> Value,
+    ) -> R<(Value, K)> {
         let (v, k) = self.expr(x)?;
         if !matches!(k, K::Int | K::Dec(_)) {
-            return unsupported(format!("abs of a {k:?}"));
+            return unsupported(format!("{what} a {k:?}"));
         }
         let here = self.present(v, k);
-        let out = self.branch(
-            here,
-            |g| {
-                // A present word is above UNFIT, so its negation cannot overflow.
-                let neg = g.b.ins().ineg(v);
-                let below = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
-                Ok(g.b.ins().select(below, neg, v))
-            },
-            |g| Ok(g.iconst(ABSENT)),
-        )?;
+        let out = self.branch(here, |g| Ok(f(g, v)), |g| Ok(g.iconst(ABSENT)))?;
         Ok((out, k))
     }
 

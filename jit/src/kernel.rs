@@ -315,11 +315,12 @@ impl Kernel {
         let Some(claims) = batch.levels.first() else {
             return;
         };
+        let wanted = |claim: usize| only.is_none_or(|o| o.get(claim).copied().unwrap_or(false));
         // A batch that leaves out a column the code reads (laid out for other reads) never
         // reaches native code: every compiled rule bails and the interpreter decides.
         if !self.shape.fits(batch) {
             for claim in 0..claims.rows {
-                if only.is_some_and(|o| !o.get(claim).copied().unwrap_or(false)) {
+                if !wanted(claim) {
                     continue;
                 }
                 report(claim, Event::Start);
@@ -333,7 +334,7 @@ impl Kernel {
             return;
         }
         for claim in 0..claims.rows {
-            if only.is_some_and(|o| !o.get(claim).copied().unwrap_or(false)) {
+            if !wanted(claim) {
                 continue;
             }
             report(claim, Event::Start);

@@ -12,7 +12,7 @@ use vigil_runtime::batch::Batch;
 use vigil_runtime::tables::TablesOnly;
 
 mod support;
-use support::{base_dir, book, read, setup, setup_at, Setup};
+use support::{base_dir, book, lines_of, read, setup, setup_at, Setup};
 
 /// Compares every decided verdict with the interpreter (rules that read no history: these
 /// batches are not laid out by patient); returns (decided, bailed) counts.
@@ -43,7 +43,7 @@ fn agree(s: &Setup, claims: &[Arc<Record>]) -> (usize, usize) {
             let hits = eval
                 .rule(rule)
                 .expect("a decided rule evaluates without error");
-            let want: Vec<usize> = hits.iter().map(|h| h.line.unwrap_or(0)).collect();
+            let want = lines_of(&hits);
             assert_eq!(
                 lines,
                 &want,
@@ -322,12 +322,7 @@ fn agree_on_patients(s: &Setup, history_rules: &[usize]) -> (usize, usize, usize
                 continue;
             };
             decided += 1;
-            let want: Vec<usize> = eval
-                .rule(rule)
-                .expect("evaluates")
-                .iter()
-                .map(|h| h.line.unwrap_or(0))
-                .collect();
+            let want = lines_of(&eval.rule(rule).expect("evaluates"));
             fired += want.len();
             assert_eq!(
                 lines,

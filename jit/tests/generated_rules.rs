@@ -17,7 +17,7 @@ use vigil_runtime::claims::{ClaimLayout, ClaimReader};
 use vigil_runtime::tables::{LoadedTable, Tables, TablesOnly};
 
 mod support;
-use support::{base_dir, book, read, setup_at};
+use support::{base_dir, book, lines_of, read, setup_at};
 
 fn int_lit() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -325,7 +325,7 @@ fn generated_rules_agree() {
                     // every overflow the interpreter would report.
                     let hits = eval.rule(rule);
                     prop_assert!(hits.is_ok(), "native decided where the interpreter fails: {hits:?}\n{}", whens[rule]);
-                    let want: Vec<usize> = hits.iter().flatten().map(|h| h.line.unwrap_or(0)).collect();
+                    let want = hits.as_deref().map(lines_of).unwrap_or_default();
                     prop_assert_eq!(lines, &want, "rule {} on claim {}", whens[rule], claim.get(layout.setl_id()));
                 }
             }
@@ -411,12 +411,7 @@ fn datetimes_before_the_common_era_keep_their_day_and_hour() {
     for (claim, per_rule) in claims.iter().zip(&verdicts) {
         let mut eval = ClaimEval::new(&program, &data, claim.clone());
         for (rule, v) in per_rule.iter().enumerate() {
-            let want: Vec<usize> = eval
-                .rule(rule)
-                .expect("evaluates")
-                .iter()
-                .map(|h| h.line.unwrap_or(0))
-                .collect();
+            let want = lines_of(&eval.rule(rule).expect("evaluates"));
             fired += want.len();
             assert_eq!(
                 *v,
@@ -467,10 +462,7 @@ fn a_skipped_loop_hides_no_evaluation_error() {
             if let Verdict::Decided(lines) = v {
                 decided += 1;
                 let hits = result.expect("native decided, so the interpreter must not fail");
-                assert_eq!(
-                    *lines,
-                    hits.iter().map(|h| h.line.unwrap_or(0)).collect::<Vec<_>>()
-                );
+                assert_eq!(*lines, lines_of(&hits));
             } else if result.is_err() {
                 failing += 1;
             }

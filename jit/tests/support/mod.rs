@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use vigil_compiler::interp::Hit;
 use vigil_compiler::ir::Program;
 use vigil_compiler::value::Record;
 use vigil_jit::Kernel;
@@ -94,4 +95,9 @@ pub fn read(layout: &ClaimLayout, text: &[u8]) -> Vec<Arc<Record>> {
         .collect();
     reader.finish().expect("claims read");
     claims
+}
+
+/// The lines the interpreter's hits name (0 for a claim rule): what a native `Decided` holds.
+pub fn lines_of(hits: &[Hit]) -> Vec<usize> {
+    hits.iter().map(|h| h.line.unwrap_or(0)).collect()
 }
