@@ -26,13 +26,21 @@ pub struct Ctx<'r> {
     /// Written by each group function before it returns: bit `i` set when rule `i` of the
     /// group bailed. A `Cell`: native code writes it through the shared pointer it is given.
     pub bails: std::cell::Cell<i64>,
+    /// The scratch header of the claim under review: per planned list, the address of its
+    /// per-line values, the claim's first row of the list and its rows
+    /// (`crate::line_values`). Set by the kernel before it calls any function for the claim.
+    pub lines: std::cell::Cell<*const i64>,
 }
 
 /// Where `Ctx::bails` is, for native code (two pointers precede it in the `repr(C)` layout).
 pub const BAILS_OFFSET: i32 = 16;
 
+/// Where `Ctx::lines` is, for native code.
+pub const LINES_OFFSET: i32 = 24;
+
 // The native code's store lands on `bails` only if the layout says so.
 const _: () = assert!(std::mem::offset_of!(Ctx, bails) == BAILS_OFFSET as usize);
+const _: () = assert!(std::mem::offset_of!(Ctx, lines) == LINES_OFFSET as usize);
 
 /// The data behind the calls.
 pub struct World<'r> {

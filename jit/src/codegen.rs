@@ -26,10 +26,14 @@ use vigil_compiler::value::Value as Datum;
 use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
 
 use crate::calls;
+use crate::line_values::LineValues;
 use crate::shape::Shape;
 
 mod conjuncts;
 mod guard;
+mod scratch;
+
+pub(crate) use guard::cannot_fail;
 
 const W: Type = types::I64;
 
@@ -142,6 +146,12 @@ pub(crate) struct Gen<'a, 'f> {
     sigs: Sigs,
     /// The `groups(…)` definitions met so far ([`K::Groups`] words point here).
     defs: Vec<Rc<GroupDef>>,
+    /// The per-line values computed before the function runs (`scratch`), if any.
+    lines: Option<Rc<LineValues<'a>>>,
+    /// Copies of planned occurrences (in `groups(…)` definitions), by address.
+    aliases: HashMap<*const Ir, (usize, usize, Var)>,
+    /// Variables a loop binds to the rows it walks: present rows, read without a test.
+    loop_rows: std::collections::HashSet<(u32, Var)>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -193,6 +203,9 @@ impl<'a, 'f> Gen<'a, 'f> {
             bail,
             sigs,
             defs: Vec::new(),
+            lines: None,
+            aliases: HashMap::new(),
+            loop_rows: Default::default(),
         }
     }
 
@@ -283,6 +296,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         };
         self.b.def_var(slot, v);
         self.vars.insert(key, (slot, k));
+        self.loop_rows.remove(&key);
     }
 
     fn iconst(&mut self, x: i64) -> Value {
@@ -307,8 +321,41 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// 1 when a boolean word is true (absent is not true).
     fn truth(&mut self, v: Value) -> Value {
+        if self.is_flag(v, 3) {
+            return v;
+        }
         let flag = self.b.ins().icmp_imm_s(IntCC::Equal, v, 1);
         self.b.ins().uextend(W, flag)
+    }
+
+    /// Whether `v` is certainly 0 or 1 (a widened comparison, or bit logic on such), looking
+    /// `depth` instructions back.
+    fn is_flag(&self, v: Value, depth: u32) -> bool {
+        use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+        let dfg = &self.b.func.dfg;
+        let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+            return false;
+        };
+        match dfg.insts[inst] {
+            InstructionData::Unary {
+                opcode: Opcode::Uextend,
+                arg,
+            } => {
+                matches!(dfg.value_def(arg), ValueDef::Result(i, _)
+                    if matches!(dfg.insts[i], InstructionData::IntCompare { .. }))
+            }
+            InstructionData::Binary {
+                opcode: Opcode::Band | Opcode::Bor | Opcode::Bxor,
+                args,
+            } if depth > 0 => self.is_flag(args[0], depth - 1) && self.is_flag(args[1], depth - 1),
+            InstructionData::UnaryImm {
+                opcode: Opcode::Iconst,
+                imm,
+            } => {
+                matches!(i64::from(imm), 0 | 1)
+            }
+            _ => false,
+        }
     }
 
     /// Leaves for the bail block when `cond` (0/1 word) is 1.
@@ -424,6 +471,9 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// Compiles an expression to a word and its kind.
     pub fn expr(&mut self, ir: &Ir) -> R<(Value, K)> {
+        if let Some(read) = self.line_value(ir)? {
+            return Ok(read);
+        }
         match &ir.kind {
             IrKind::Lit(d) => self.literal(d, &ir.ty),
             IrKind::Var(v) => self.var(*v),
@@ -779,10 +829,17 @@ impl<'a, 'f> Gen<'a, 'f> {
             };
             Ok(v)
         };
-        // Only the claim and the line under review are rows for certain; a row from a
-        // lookup, `first` or `last` may be absent (the checker makes rules test it first, and
-        // native code checks again so that no row index it was not given is ever read).
-        let certain = matches!(base.kind, IrKind::Var(v) if (v == CLAIM || v == LINE) && !self.vars.contains_key(&(self.space, v)));
+        // Only the claim, the line under review and a loop's rows are rows for certain; a row
+        // from a lookup, `first` or `last` may be absent (the checker makes rules test it
+        // first, and native code checks again so that no row index it was not given is ever
+        // read).
+        let certain = match base.kind {
+            IrKind::Var(v) if self.loop_rows.contains(&(self.space, v)) => true,
+            IrKind::Var(v) => {
+                (v == CLAIM || v == LINE) && !self.vars.contains_key(&(self.space, v))
+            }
+            _ => false,
+        };
         let out = if optional || !certain {
             let here = self.present(row, kb);
             self.branch(here, word, |g| Ok(g.absent(k)))?
@@ -949,6 +1006,19 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// 1 when both are present and equal.
     fn equal(&mut self, a: (Value, K), b: (Value, K)) -> R<Value> {
+        if a.1 == b.1
+            && !matches!(
+                a.1,
+                K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
+            )
+        {
+            // Words of one kind compare as they are, and equal words are both present or
+            // both absent: no branch.
+            let e = self.b.ins().icmp(IntCC::Equal, a.0, b.0);
+            let e = self.b.ins().uextend(W, e);
+            let pa = self.present(a.0, a.1);
+            return Ok(self.b.ins().band(e, pa));
+        }
         let pa = self.present(a.0, a.1);
         let pb = self.present(b.0, b.1);
         let both = self.b.ins().band(pa, pb);
@@ -1015,6 +1085,12 @@ impl<'a, 'f> Gen<'a, 'f> {
         let pa = self.present(x.0, x.1);
         let pb = self.present(y.0, y.1);
         let both = self.b.ins().band(pa, pb);
+        if x.1 == y.1 && matches!(x.1, K::Int | K::Dec(_) | K::Date | K::DateTime | K::Cat) {
+            // Words of one numeric kind order as integers: no call, no rescale, no branch.
+            let c = self.b.ins().icmp(cc, x.0, y.0);
+            let c = self.b.ins().uextend(W, c);
+            return Ok(self.b.ins().band(c, both));
+        }
         self.branch(
             both,
             |g| {
@@ -1311,7 +1387,11 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let v = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
                 self.bind(var, v, k);
             }
-            None => self.bind(var, at, k),
+            None => {
+                self.bind(var, at, k);
+                // `first..end` holds rows only: the element is never ABSENT.
+                self.loop_rows.insert((self.space, var));
+            }
         }
         let stop = body(self, at)?;
         self.b.ins().brif(stop, exit, &[], step, &[]);
@@ -1466,14 +1546,19 @@ impl<'a, 'f> Gen<'a, 'f> {
             return unsupported("groups of a list of values");
         }
         let d = u32::try_from(self.defs.len()).unwrap_or(u32::MAX);
-        self.defs.push(Rc::new(GroupDef {
+        let def = Rc::new(GroupDef {
             var,
             source: source.clone(),
             filter: filter.cloned(),
             by: by.clone(),
             space: self.space,
             elem: rows.2,
-        }));
+        });
+        self.alias_line_values(by, &def.by);
+        if let (Some(original), Some(copy)) = (filter, &def.filter) {
+            self.alias_line_values(original, copy);
+        }
+        self.defs.push(def);
         self.each_row(rows, skip, var, |g, _| {
             let pass = g.passes(filter)?;
             g.branch(

@@ -24,7 +24,8 @@ use vigil_runtime::screen::Needs;
 use vigil_runtime::tables::LoadedTable;
 
 use crate::calls::{Ctx, IdIndex, World};
-use crate::codegen::{Gen, Unsupported};
+use crate::codegen::{Gen, Unsupported, K};
+use crate::line_values::LineValues;
 use crate::shape::Shape;
 
 /// Why the backend could not be set up at all (no native target, a Cranelift error).
@@ -47,6 +48,16 @@ struct Group {
     func: GroupFn,
 }
 
+/// The function that fills a claim's per-line values of one list (`crate::line_values`).
+struct Prepare {
+    /// The claim's list slot.
+    list_slot: usize,
+    /// Values per line (the stride of the scratch array).
+    entries: usize,
+    /// `fn(ctx, claim_row, 0) -> 0, or 1 when it bailed`; None when no value compiled.
+    func: Option<GroupFn>,
+}
+
 /// The JIT module's code stays mapped while the kernel lives.
 struct Code(#[allow(dead_code)] JITModule);
 
@@ -61,6 +72,8 @@ unsafe impl Sync for Code {}
 pub struct Kernel {
     _code: Code,
     groups: Vec<Group>,
+    /// Run for each claim before the groups, by planned list (the scratch header's order).
+    prepares: Vec<Prepare>,
     shape: Shape,
     /// Strings of the tables and the rules' literals; every batch's ids extend these.
     base: Interner,
@@ -75,6 +88,9 @@ pub struct Kernel {
     pub coverage: Vec<Option<String>>,
     /// How long compiling took.
     pub compile_time: Duration,
+    /// The values computed once per line of each claim before the rules run (their loops
+    /// read them back), in the IR's notation.
+    pub line_values: Vec<String>,
     /// The claim fields the native code reads (what a batch must lay out).
     reads: Reads,
 }
@@ -180,8 +196,79 @@ impl Kernel {
                 None => plan.push((key, vec![i])),
             }
         }
-        let mut ids = Vec::new();
+        // The per-line values the compiled rules' loops read: each kept when it compiles on
+        // its own (a dry run), then one prepare function per list.
+        let compiled: Vec<&RuleIr> = program
+            .rules
+            .iter()
+            .zip(&coverage)
+            .filter(|(_, why)| why.is_none())
+            .map(|(r, _)| r)
+            .collect();
+        let mut lines = LineValues::plan(program, &compiled);
+        let mut kinds: Vec<Vec<Option<K>>> = Vec::new();
+        for (l, list) in lines.lists.iter().enumerate() {
+            let mut ks = Vec::new();
+            for (e, entry) in list.entries.iter().enumerate() {
+                let mut func = cranelift_codegen::ir::Function::new();
+                func.signature = sig.clone();
+                let mut dry = FunctionBuilderContext::new();
+                let b = FunctionBuilder::new(&mut func, &mut dry);
+                let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
+                let mut only = vec![None; list.entries.len()];
+                only[e] = Some((entry.var, entry.expr));
+                ks.push(g.prepare(l, list.slot, &only).ok().and_then(|k| k[e]));
+            }
+            kinds.push(ks);
+        }
+        lines.settle(&kinds);
+        let line_values = lines
+            .lists
+            .iter()
+            .flat_map(|l| {
+                l.entries.iter().filter_map(move |e| {
+                    let kind = e.kind?;
+                    let line = format!("${}", e.var);
+                    Some(format!(
+                        "per line of .{} (the line is {line}): {} : {kind:?}",
+                        l.slot,
+                        vigil_compiler::ir::show(e.expr)
+                    ))
+                })
+            })
+            .collect();
+        let lines = std::rc::Rc::new(lines);
         let mut ctx = module.make_context();
+        let mut prepare_ids = Vec::new();
+        for (l, list) in lines.lists.iter().enumerate() {
+            let kept: Vec<Option<(u32, &Ir)>> = list
+                .entries
+                .iter()
+                .map(|e| e.kind.map(|_| (e.var, e.expr)))
+                .collect();
+            if kept.iter().all(Option::is_none) {
+                prepare_ids.push(None);
+                continue;
+            }
+            let id = module
+                .declare_function(&format!("prepare{l}"), Linkage::Local, &sig)
+                .map_err(|e| JitError::Codegen(e.to_string()))?;
+            ctx.func.signature = sig.clone();
+            ctx.func.name = UserFuncName::user(1, id.as_u32());
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
+            g.prepare(l, list.slot, &kept)
+                .map_err(|Unsupported(w)| JitError::Codegen(format!("prepare {l}: {w}")))?;
+            let target = module.target_config();
+            g.b.finalize(target);
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+            module.clear_context(&mut ctx);
+            prepare_ids.push(Some(id));
+        }
+
+        let mut ids = Vec::new();
         for (n, (_, rules)) in plan.iter().enumerate() {
             let id = module
                 .declare_function(&format!("group{n}"), Linkage::Local, &sig)
@@ -197,6 +284,7 @@ impl Kernel {
             let level = irs.first().and_then(|r| line_level(&shape, r));
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut g = Gen::new(b, program, &shape, &mut base, call_conv, level);
+            g.read_line_values(lines.clone());
             g.group(&irs, &shared)
                 .map_err(|Unsupported(w)| JitError::Codegen(format!("group {n}: {w}")))?;
             let target = module.target_config();
@@ -225,6 +313,20 @@ impl Kernel {
                 }
             })
             .collect();
+        let prepares = lines
+            .lists
+            .iter()
+            .zip(prepare_ids)
+            .map(|(list, id)| Prepare {
+                list_slot: list.slot,
+                entries: list.entries.len(),
+                func: id.map(|id| {
+                    let ptr = module.get_finalized_function(id);
+                    // SAFETY: defined above with exactly this signature.
+                    unsafe { std::mem::transmute::<*const u8, GroupFn>(ptr) }
+                }),
+            })
+            .collect();
         let reads = shape.reads(layout);
         // Every batch starts from these strings: shared, so a batch does not copy them.
         let base = base.frozen();
@@ -233,11 +335,13 @@ impl Kernel {
             _code: Code(module),
             by_id,
             groups,
+            prepares,
             shape,
             base,
             tables: table_levels,
             loaded: tables.to_vec(),
             coverage,
+            line_values,
             compile_time: started.elapsed(),
         })
     }
@@ -311,11 +415,19 @@ impl Kernel {
             cols: pointers.as_ptr(),
             world: &world,
             bails: std::cell::Cell::new(0),
+            lines: std::cell::Cell::new(std::ptr::null()),
         };
         let Some(claims) = batch.levels.first() else {
             return;
         };
         let wanted = |claim: usize| only.is_none_or(|o| o.get(claim).copied().unwrap_or(false));
+        let bail_all = |claim: usize, report: &mut dyn FnMut(usize, Event)| {
+            for g in &self.groups {
+                for &rule in &g.rules {
+                    report(claim, Event::Bail(rule));
+                }
+            }
+        };
         // A batch that leaves out a column the code reads (laid out for other reads) never
         // reaches native code: every compiled rule bails and the interpreter decides.
         if !self.shape.fits(batch) {
@@ -324,37 +436,33 @@ impl Kernel {
                     continue;
                 }
                 report(claim, Event::Start);
-                for g in &self.groups {
-                    for &rule in &g.rules {
-                        report(claim, Event::Bail(rule));
-                    }
-                }
+                bail_all(claim, &mut report);
                 report(claim, Event::End);
             }
             return;
         }
+        let mut header = vec![0i64; 3 * self.prepares.len()];
+        let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); self.prepares.len()];
         for claim in 0..claims.rows {
             if !wanted(claim) {
                 continue;
             }
             report(claim, Event::Start);
+            if !self.prepare(claims, claim, &ctx, &mut header, &mut scratch) {
+                bail_all(claim, &mut report);
+                report(claim, Event::End);
+                continue;
+            }
             for g in &self.groups {
                 let lines = match g.list_slot {
                     None => 0..1,
-                    Some(slot) => match claims.columns.get(slot) {
-                        Some(batch::Column::List { offsets, .. }) => {
-                            match (offsets.get(claim), offsets.get(claim + 1)) {
-                                (Some(&a), Some(&b)) => a as usize..b as usize,
-                                _ => 0..0,
-                            }
-                        }
-                        _ => 0..0,
-                    },
+                    Some(slot) => list_rows(claims, slot, claim),
                 };
                 let first = lines.start;
                 for line in lines {
                     // SAFETY: `ctx` holds the addresses of `batch`'s and the kernel's columns,
-                    // alive for this loop; `claim` and `line` are rows of their levels, so every
+                    // alive for this loop, and of this claim's scratch header and arrays
+                    // (`prepare` above); `claim` and `line` are rows of their levels, so every
                     // load the native code makes is inside a column (table rows it reads come
                     // from `lookup_row`, which answers only rows of that table).
                     let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
@@ -378,6 +486,55 @@ impl Kernel {
             }
             report(claim, Event::End);
         }
+    }
+
+    /// Computes the claim's per-line values into `scratch` and points `ctx` at them; false
+    /// when the native code bailed (the interpreter then decides the whole claim).
+    fn prepare(
+        &self,
+        claims: &Level,
+        claim: usize,
+        ctx: &Ctx,
+        header: &mut [i64],
+        scratch: &mut [Vec<i64>],
+    ) -> bool {
+        for (l, p) in self.prepares.iter().enumerate() {
+            let (Some(func), Some(array)) = (p.func, scratch.get_mut(l)) else {
+                continue;
+            };
+            let rows = list_rows(claims, p.list_slot, claim);
+            let need = rows.len() * p.entries;
+            if array.len() < need {
+                array.resize(need, 0);
+            }
+            if let Some(h) = header.get_mut(3 * l..3 * l + 3) {
+                h[0] = array.as_mut_ptr() as i64;
+                h[1] = rows.start as i64;
+                h[2] = rows.len() as i64;
+            }
+            ctx.lines.set(header.as_ptr());
+            // SAFETY: the header names an array of `rows × entries` words, alive and not
+            // otherwise touched during the call; the function writes only word
+            // `(row - first) × entries + e` for the rows of this claim's list.
+            if unsafe { func(ctx, claim as i64, 0) } != 0 {
+                return false;
+            }
+        }
+        ctx.lines.set(header.as_ptr());
+        true
+    }
+}
+
+/// The rows of claim `claim`'s list in `slot` (none when the batch does not lay it out).
+fn list_rows(claims: &Level, slot: usize, claim: usize) -> std::ops::Range<usize> {
+    match claims.columns.get(slot) {
+        Some(batch::Column::List { offsets, .. }) => {
+            match (offsets.get(claim), offsets.get(claim + 1)) {
+                (Some(&a), Some(&b)) => a as usize..b as usize,
+                _ => 0..0,
+            }
+        }
+        _ => 0..0,
     }
 }
 

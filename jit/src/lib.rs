@@ -8,6 +8,7 @@
 pub mod calls;
 mod codegen;
 pub mod kernel;
+mod line_values;
 pub mod shape;
 
 pub use kernel::{JitError, Kernel, Verdict};

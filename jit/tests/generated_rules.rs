@@ -151,6 +151,11 @@ fn boolean_l(depth: u32) -> BoxedStrategy<String> {
         Just("l.hilist_code?.category == line.hilist_code?.category".to_string()),
         Just("l.feedetl_sn < line.feedetl_sn".to_string()),
         Just("min(l.feedetl_sn, line.feedetl_sn) == l.feedetl_sn".to_string()),
+        // Values of `l` alone, computed once per line before the rules run (line_values.rs).
+        Just("event_date(claim, l) == event_date(claim, line)".to_string()),
+        Just("(event_date(claim, l) ?? date(\"2026-01-01\")) < date(\"2026-10-02\")".to_string()),
+        Just("catalogue_row(claim, l)?.per_diem == true".to_string()),
+        Just("(catalogue_row(claim, l)?.daily_max ?? 0) >= 1".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -264,6 +269,7 @@ fn generated_rules_agree() {
     let decided_total = std::cell::Cell::new(0usize);
     let native_rules = std::cell::Cell::new(0usize);
     let bailed = std::cell::Cell::new(0usize);
+    let with_line_values = std::cell::Cell::new(0usize);
     runner
         .run(&rules, |whens| {
             let mut src = String::new();
@@ -303,6 +309,9 @@ fn generated_rules_agree() {
             let kernel = Kernel::compile(&program, &loaded.rulebook, &layout, &tables)
                 .expect("compiles");
             native_rules.set(native_rules.get() + kernel.compiled());
+            if !kernel.line_values.is_empty() {
+                with_line_values.set(with_line_values.get() + 1);
+            }
             let mut reader = ClaimReader::new(&layout, &text[..]);
             let claims: Vec<Arc<Record>> =
                 reader.by_ref().filter_map(Result::ok).map(|c| Arc::new(c.record)).collect();
@@ -339,6 +348,10 @@ fn generated_rules_agree() {
     );
     eprintln!("{native_rules} of {} generated rules native; {decided_total} rule-claim verdicts decided natively, {} bailed", 16 * support::scale() * 6, bailed.get());
     assert!(decided_total > 2_000, "decided {decided_total}");
+    assert!(
+        with_line_values.get() > 0,
+        "some generated rulebooks read values computed per line ahead"
+    );
     // Mixed scales (an int against a decimal, a 2-place literal against a 4-place column) are
     // decided natively, not handed back: only the edge claims' wide values should bail.
     assert!(

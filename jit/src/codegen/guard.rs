@@ -44,7 +44,7 @@ fn lookup_of(ir: &Ir) -> Option<&Ir> {
 /// Whether the interpreter evaluates `ir` with no chance of an evaluation error: reads,
 /// comparisons, tests, lookups and the calls that cannot fail; no arithmetic, no aggregate,
 /// no shared value (which may compute anything).
-fn cannot_fail(ir: &Ir) -> bool {
+pub(crate) fn cannot_fail(ir: &Ir) -> bool {
     match &ir.kind {
         IrKind::Lit(_) | IrKind::Var(_) => true,
         IrKind::Field { base, .. } | IrKind::Prop { base, .. } => cannot_fail(base),

@@ -1,0 +1,177 @@
+//! The per-line values of [`crate::line_values`] in native code: the function that fills a
+//! claim's scratch array, and the loads that read it back where the expression occurs.
+//!
+//! The scratch header (`Ctx::lines`) holds three words per planned list: the array's
+//! address, the claim's first row of that list, and its number of rows. Entry `e` of row
+//! `r` is word `(r - first) * entries + e` of the array.
+
+use std::rc::Rc;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use vigil_compiler::ir::{Ir, Var, LINE};
+
+use super::{unsupported, Gen, K, R, W};
+use crate::calls;
+use crate::line_values::LineValues;
+
+/// Header words per list.
+const HEADER: i32 = 3;
+
+impl<'a> Gen<'a, '_> {
+    /// Makes the function read the values `plan` lists instead of computing them.
+    pub fn read_line_values(&mut self, plan: Rc<LineValues<'a>>) {
+        self.lines = Some(plan);
+    }
+
+    /// The header words of list `list`: (array address, first row, rows).
+    fn scratch_header(&mut self, list: usize) -> (Value, Value, Value) {
+        let header = self
+            .b
+            .ins()
+            .load(W, MemFlagsData::trusted(), self.ctx, calls::LINES_OFFSET);
+        let at = |i: i32| i32::try_from(list).unwrap_or(i32::MAX / 32) * HEADER * 8 + i * 8;
+        let flags = MemFlagsData::trusted();
+        let base = self.b.ins().load(W, flags, header, at(0));
+        let first = self.b.ins().load(W, flags, header, at(1));
+        let rows = self.b.ins().load(W, flags, header, at(2));
+        (base, first, rows)
+    }
+
+    /// `ir` read from the scratch array, when it is a planned value and its line is bound
+    /// here to a row of its list.
+    pub(super) fn line_value(&mut self, ir: &Ir) -> R<Option<(Value, K)>> {
+        let Some(plan) = self.lines.clone() else {
+            return Ok(None);
+        };
+        let found = plan.find(ir).or_else(|| {
+            let &(list, entry, var) = self.aliases.get(&(ir as *const Ir))?;
+            let kind = plan.lists.get(list)?.entries.get(entry)?.kind?;
+            Some((list, entry, var, kind))
+        });
+        let Some((list, entry, var, kind)) = found else {
+            return Ok(None);
+        };
+        let Some(level) = plan
+            .lists
+            .get(list)
+            .and_then(|l| self.shape.list_level(0, l.slot))
+        else {
+            return Ok(None);
+        };
+        let row = match self.vars.get(&(self.space, var)).copied() {
+            Some((slot, K::Level(l))) if l == level => self.b.use_var(slot),
+            Some(_) => return Ok(None),
+            None if var == LINE && self.line_level == Some(level) => self.line,
+            None => return Ok(None),
+        };
+        let entries = plan.lists[list].entries.len() as i64;
+        let (base, first, rows) = self.scratch_header(list);
+        // The row is one of the claim's by construction; a row outside would read outside
+        // the array, so it is checked (and bails) all the same.
+        let i = self.b.ins().isub(row, first);
+        let outside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
+        let outside = self.b.ins().uextend(W, outside);
+        self.bail_if(outside);
+        let word = self.b.ins().imul_imm_s(i, entries);
+        let word = self.b.ins().iadd_imm_s(word, entry as i64);
+        let offset = self.b.ins().ishl_imm_u(word, 3);
+        let addr = self.b.ins().iadd(base, offset);
+        let v = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        Ok(Some((v, kind)))
+    }
+
+    /// Lets the copy of an expression (a `groups(…)` definition keeps one) read the values
+    /// its original occurrences read.
+    pub(super) fn alias_line_values(&mut self, original: &Ir, copy: &Ir) {
+        let Some(plan) = self.lines.clone() else {
+            return;
+        };
+        let mut stack = vec![(original, copy)];
+        while let Some((o, c)) = stack.pop() {
+            if let Some(&hit) = plan.at_of(o) {
+                self.aliases.insert(c as *const Ir, hit);
+                continue;
+            }
+            stack.extend(o.children().into_iter().zip(c.children()));
+        }
+    }
+
+    /// The body of a prepare function `fn(ctx, claim, _) -> 0, or 1 when it bailed`: for
+    /// every row of the claim's list `list` (slot `slot`), each expression with its line
+    /// variable bound to the row, stored in the scratch array. Gives each one's kind.
+    pub fn prepare(
+        &mut self,
+        list: usize,
+        slot: usize,
+        entries: &[Option<(Var, &Ir)>],
+    ) -> R<Vec<Option<K>>> {
+        let Some(level) = self.shape.list_level(0, slot) else {
+            return unsupported("a list that is not laid out");
+        };
+        let bailed = self.b.create_block();
+        self.bail = bailed;
+        let (base, first, rows) = self.scratch_header(list);
+        let end = self.b.ins().iadd(first, rows);
+        let mut kinds = vec![None; entries.len()];
+        let n = entries.len() as i64;
+        let range = (first, end, K::Level(level), None);
+        // Each entry in a space of its own, as the rules' variables are apart from each other.
+        let mut failure = None;
+        self.each_row(range, Default::default(), Var::MAX, |g, row| {
+            let i = g.b.ins().isub(row, first);
+            let at = g.b.ins().imul_imm_s(i, n);
+            for (e, entry) in entries.iter().enumerate() {
+                // A value left out keeps its place in the array, unread.
+                let Some((var, expr)) = entry else {
+                    continue;
+                };
+                let space = u32::MAX / 2 + e as u32;
+                let r = g.in_space(space, |g| {
+                    g.bind(*var, row, K::Level(level));
+                    g.expr(expr)
+                });
+                let (v, k) = match r {
+                    Ok(x) => x,
+                    Err(why) => {
+                        failure = Some(why);
+                        return Ok(g.iconst(1));
+                    }
+                };
+                if !matches!(
+                    k,
+                    K::Bool
+                        | K::Int
+                        | K::Dec(_)
+                        | K::Date
+                        | K::DateTime
+                        | K::Id
+                        | K::Table(_)
+                        | K::Cat
+                ) {
+                    failure = Some(super::Unsupported(format!("a line value of kind {k:?}")));
+                    return Ok(g.iconst(1));
+                }
+                kinds[e] = Some(k);
+                let word = g.b.ins().iadd_imm_s(at, e as i64);
+                let offset = g.b.ins().ishl_imm_u(word, 3);
+                let addr = g.b.ins().iadd(base, offset);
+                g.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+            }
+            Ok(g.iconst(0))
+        })?;
+        if let Some(why) = failure {
+            return Err(why);
+        }
+        let zero = self.iconst(0);
+        self.b.ins().return_(&[zero]);
+        self.b.switch_to_block(bailed);
+        let one = self.iconst(1);
+        self.b.ins().return_(&[one]);
+        self.b.seal_all_blocks();
+        Ok(kinds)
+    }
+}

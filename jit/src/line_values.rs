@@ -1,0 +1,273 @@
+//! Values of each line of a claim that the rules' loops would otherwise compute again and
+//! again: a line's event date inside a pair check, a catalogue flag inside `groups(…)`'s
+//! filter. Each is computed once per claim and line, before the groups run, into a scratch
+//! array that native code reads with one load.
+//!
+//! A value qualifies when it reads nothing but the claim and one line of the claim's own
+//! list (bound by a loop over that list, or the line of a line rule), binds nothing the rest
+//! of the rule sees, and runs no loop of its own; and when some loop reads it. Two
+//! occurrences are the same value when they are the same expression with the line renamed
+//! (spans aside). Computing it for every line is sound: the code is the one the occurrence
+//! would have run, and where it would bail the whole claim goes to the interpreter; only
+//! expressions that cannot fail qualify, so that does not happen for a line the rule
+//! would have passed over.
+
+use std::collections::HashMap;
+
+use vigil_compiler::ir::{Ir, IrKind, Program, RuleIr, SharedScope, Var, CLAIM, LINE};
+use vigil_compiler::model::Scope;
+use vigil_compiler::types::Ty;
+
+use crate::codegen::{cannot_fail, K};
+
+/// One value per line of a list.
+pub(crate) struct Entry<'a> {
+    /// The expression and the variable that is the line in it (a representative occurrence).
+    pub expr: &'a Ir,
+    pub var: Var,
+    /// Its word's kind, once the prepare function has compiled it.
+    pub kind: Option<K>,
+}
+
+/// The values of one claim list's lines.
+pub(crate) struct ListValues<'a> {
+    /// The claim's list slot.
+    pub slot: usize,
+    pub entries: Vec<Entry<'a>>,
+}
+
+/// What the rules of a kernel read per line, by list, and where they read it.
+#[derive(Default)]
+pub(crate) struct LineValues<'a> {
+    pub lists: Vec<ListValues<'a>>,
+    /// By the address of an occurrence in the program's IR: (list, entry, its line variable).
+    at: HashMap<*const Ir, (usize, usize, Var)>,
+}
+
+/// An expression that qualifies, where it occurs.
+struct Occurrence<'a> {
+    ir: &'a Ir,
+    var: Var,
+    slot: usize,
+    /// Inside a loop over the list (evaluated once per pair of lines, not once per line).
+    looped: bool,
+    key: String,
+}
+
+impl<'a> LineValues<'a> {
+    /// The values the rules read in loops, with every occurrence of each.
+    pub fn plan(program: &'a Program, rules: &[&'a RuleIr]) -> LineValues<'a> {
+        let mut found = Vec::new();
+        for rule in rules {
+            if rule.scope == Scope::Provider {
+                continue;
+            }
+            let mut own = Vec::new();
+            if let (Scope::Line, Some(slot)) = (rule.scope, rule.list_slot) {
+                own.push((LINE, slot, false));
+            }
+            for (_, e) in &rule.lets {
+                visit(program, e, &mut own, &mut found);
+            }
+            visit(program, &rule.when, &mut own, &mut found);
+        }
+        let mut plan = LineValues::default();
+        let mut by_key: HashMap<(usize, &str), (usize, usize)> = HashMap::new();
+        // Entries in the order their first looped occurrence is met: deterministic.
+        for o in found.iter().filter(|o| o.looped) {
+            if by_key.contains_key(&(o.slot, o.key.as_str())) {
+                continue;
+            }
+            let list = match plan.lists.iter().position(|l| l.slot == o.slot) {
+                Some(i) => i,
+                None => {
+                    plan.lists.push(ListValues {
+                        slot: o.slot,
+                        entries: Vec::new(),
+                    });
+                    plan.lists.len() - 1
+                }
+            };
+            plan.lists[list].entries.push(Entry {
+                expr: o.ir,
+                var: o.var,
+                kind: None,
+            });
+            let entry = plan.lists[list].entries.len() - 1;
+            by_key.insert((o.slot, o.key.as_str()), (list, entry));
+        }
+        for o in &found {
+            if let Some(&(list, entry)) = by_key.get(&(o.slot, o.key.as_str())) {
+                plan.at.insert(o.ir as *const Ir, (list, entry, o.var));
+            }
+        }
+        plan
+    }
+
+    /// Where `ir` is read from, if it is one of the values: (list, entry, line variable, kind).
+    pub fn find(&self, ir: &Ir) -> Option<(usize, usize, Var, K)> {
+        let &(list, entry, var) = self.at.get(&(ir as *const Ir))?;
+        let kind = self.lists.get(list)?.entries.get(entry)?.kind?;
+        Some((list, entry, var, kind))
+    }
+
+    /// The place of an occurrence (list, entry, line variable), kind or not.
+    pub fn at_of(&self, ir: &Ir) -> Option<&(usize, usize, Var)> {
+        self.at.get(&(ir as *const Ir))
+    }
+
+    /// Drops the entries the prepare function could not compile, keeping the others'
+    /// places (`kinds[list][entry]`: None for a dropped one).
+    pub fn settle(&mut self, kinds: &[Vec<Option<K>>]) {
+        for (list, ks) in self.lists.iter_mut().zip(kinds) {
+            for (e, k) in list.entries.iter_mut().zip(ks) {
+                e.kind = *k;
+            }
+        }
+    }
+}
+
+/// Finds the qualifying expressions under `ir`, outermost first; `own` holds the variables
+/// bound to lines of the claim's own lists (variable, list slot, bound by a loop).
+fn visit<'a>(
+    program: &'a Program,
+    ir: &'a Ir,
+    own: &mut Vec<(Var, usize, bool)>,
+    found: &mut Vec<Occurrence<'a>>,
+) {
+    if let Some((var, slot, looped)) = qualifies(program, ir, own) {
+        found.push(Occurrence {
+            ir,
+            var,
+            slot,
+            looped,
+            key: key(program, ir, var),
+        });
+        return;
+    }
+    let (var, source) = match &ir.kind {
+        IrKind::Quant { var, source, .. } | IrKind::Agg { var, source, .. } => (*var, source),
+        _ => {
+            for c in ir.children() {
+                visit(program, c, own, found);
+            }
+            return;
+        }
+    };
+    let children = ir.children();
+    // The source first: it is evaluated outside the loop.
+    if let Some((first, rest)) = children.split_first() {
+        visit(program, first, own, found);
+        let pushed = own_list(source).map(|slot| own.push((var, slot, true)));
+        for c in rest {
+            visit(program, c, own, found);
+        }
+        if pushed.is_some() {
+            own.pop();
+        }
+    }
+}
+
+/// The slot of `claim.<list>` (the claim under review's own list).
+fn own_list(source: &Ir) -> Option<usize> {
+    match &source.kind {
+        IrKind::Field {
+            base,
+            slot,
+            optional: false,
+        } if matches!(base.kind, IrKind::Var(CLAIM)) => Some(*slot),
+        _ => None,
+    }
+}
+
+/// Whether `ir` is a per-line value worth keeping: the line it reads, its list, and whether
+/// that line is bound by a loop.
+fn qualifies(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(Var, usize, bool)> {
+    let word = !matches!(
+        ir.ty.unwrap_optional(),
+        Ty::List(_) | Ty::Record(_) | Ty::Group(..) | Ty::Error
+    );
+    // Computed for every line, it must not fail where the rule would not have evaluated
+    // it (a division by a line's zero count, say): that would hand whole claims to the
+    // interpreter for nothing.
+    if !word || !cannot_fail(ir) {
+        return None;
+    }
+    let mut used: Vec<Var> = Vec::new();
+    let mut declared: Vec<Var> = Vec::new();
+    let (mut nodes, mut costly) = (0usize, false);
+    let mut stack = vec![ir];
+    while let Some(n) = stack.pop() {
+        nodes += 1;
+        match &n.kind {
+            IrKind::Var(v) => used.push(*v),
+            IrKind::Shared(id) => {
+                let scope = program.shared.get(*id as usize).map(|s| s.scope)?;
+                costly = true;
+                used.push(CLAIM);
+                if matches!(scope, SharedScope::Line(_)) {
+                    used.push(LINE);
+                }
+            }
+            // Loops stay where they are (computing one for every line could cost more than
+            // the rule ever spends), and a binding the rest of the rule may read cannot move.
+            IrKind::Quant { .. }
+            | IrKind::Agg { .. }
+            | IrKind::History(_)
+            | IrKind::Rows(_)
+            | IrKind::IsSome { bind: Some(_), .. } => return None,
+            IrKind::Let { var, .. } => declared.push(*var),
+            IrKind::Lookup { .. } | IrKind::Call { .. } | IrKind::Prop { .. } => costly = true,
+            _ => {}
+        }
+        stack.extend(n.children());
+    }
+    // A field compared with a literal costs what reading it back would.
+    if nodes < 8 && !costly {
+        return None;
+    }
+    let free: Vec<Var> = used
+        .into_iter()
+        .filter(|v| *v != CLAIM && !declared.contains(v))
+        .collect();
+    let line = *free.first()?;
+    if free.iter().any(|v| *v != line) {
+        return None;
+    }
+    // The innermost binding of the variable is the one in force.
+    own.iter()
+        .rev()
+        .find(|(v, _, _)| *v == line)
+        .map(|&(v, slot, looped)| (v, slot, looped))
+}
+
+/// The expression with its line renamed and its spans cleared: equal keys, equal values.
+fn key(program: &Program, ir: &Ir, var: Var) -> String {
+    let mut copy = ir.clone();
+    canonical(program, &mut copy, var);
+    format!("{copy:?}")
+}
+
+const ANY_LINE: Var = Var::MAX;
+
+fn canonical(program: &Program, ir: &mut Ir, var: Var) {
+    ir.span = Default::default();
+    match &mut ir.kind {
+        IrKind::Var(v) if *v == var => *v = ANY_LINE,
+        IrKind::Shared(id) => {
+            // A line-scope shared value reads the line of a line rule: spell it out so that
+            // it equals the same expression written inline over another line variable.
+            if let Some(s) = program.shared.get(*id as usize) {
+                if matches!(s.scope, SharedScope::Line(_)) && var == LINE {
+                    *ir = s.expr.clone();
+                    canonical(program, ir, var);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+    for c in ir.children_mut() {
+        canonical(program, c, var);
+    }
+}
