@@ -18,6 +18,11 @@ use vigil_runtime::engine::{read_claims, Engine};
 use vigil_runtime::screen::{Need, Screen};
 use vigil_runtime::tables::TablesOnly;
 
+/// The allocator `vigil` runs with (cli/src/main.rs), so that end to end here is end to end
+/// there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     claims: PathBuf,
     history: Option<PathBuf>,
