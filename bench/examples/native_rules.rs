@@ -5,6 +5,18 @@
 //!
 //! `cargo run --release -p vigil-bench --example native_rules -- [CLAIMS] [SEED]` (defaults
 //! 30000 and 1). Prints the times, best of 3; asserts nothing about them.
+//!
+//! To see where the native code spends its time, `--profile RUNS [RULE]` runs the rules
+//! together (or rule RULE alone) RUNS times and nothing else, for a profiler. Under
+//! `perf record`, Cranelift names its functions in `/tmp/perf-PID.map`; this copies each
+//! function's machine code to `target/jit-code/NAME-ADDRESS.bin`, which
+//! `objdump -D -b binary -mi386:x86-64 --adjust-vma=0xADDRESS FILE` disassembles and
+//! `perf script -F ip,sym` places samples in:
+//!
+//! ```text
+//! perf record -o /tmp/p.data target/release/examples/native_rules 30000 1 --profile 40
+//! perf report -i /tmp/p.data --sort symbol
+//! ```
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +60,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(30_000);
     let seed: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1);
+    let profile: Option<(u32, Option<String>)> = match args.next().as_deref() {
+        Some("--profile") => Some((
+            args.next().map(|a| a.parse()).transpose()?.unwrap_or(40),
+            args.next(),
+        )),
+        Some(other) => return Err(format!("unknown argument {other}").into()),
+        None => None,
+    };
 
     let root = national_root();
     let loaded = vigil_compiler::load_rulebook(&root)?;
@@ -81,6 +101,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let time = best(|| kernel.each_claim_of(&batch, Some(&own), |_, _| {}));
         Ok((kernel.compiled(), time))
     };
+    if let Some((runs, only)) = profile {
+        return profile_runs(&program, runs, only.as_deref(), |program| {
+            let kernel = Kernel::compile(program, &loaded.rulebook, &layout, &tables)?;
+            let (batch, own) = patient_batch(&layout, &claims, &history, kernel.strings());
+            Ok((kernel, batch, own))
+        });
+    }
     let (compiled, together) = run(&program)?;
     let baseline = Baseline::new(&layout, &tables, &vigil_runtime::batch::Interner::default())?;
     let all_rows: Vec<Arc<Record>> = claims.iter().chain(&history).cloned().collect();
@@ -115,5 +142,67 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             time.as_secs_f64() * 1e9 / claims.len() as f64
         );
     }
+    Ok(())
+}
+
+/// What `compile` gives: the kernel, its batch and the claims it decides.
+type Compiled = (Kernel, vigil_runtime::batch::Batch, Vec<bool>);
+
+/// `--profile`: the rules (or one) run `runs` times, their machine code copied out.
+fn profile_runs(
+    program: &Program,
+    runs: u32,
+    only: Option<&str>,
+    compile: impl Fn(&Program) -> Result<Compiled, Box<dyn std::error::Error>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let chosen = Program {
+        rules: program
+            .rules
+            .iter()
+            .filter(|r| only.is_none_or(|id| r.id == id))
+            .cloned()
+            .collect(),
+        ..program.clone()
+    };
+    if chosen.rules.is_empty() {
+        return Err(format!("no rule {}", only.unwrap_or("")).into());
+    }
+    let (kernel, batch, own) = compile(&chosen)?;
+    copy_code()?;
+    let t = Instant::now();
+    for _ in 0..runs {
+        kernel.each_claim_of(&batch, Some(&own), |_, _| {});
+    }
+    println!(
+        "{} rules, {runs} runs: {:.1} ms per run",
+        kernel.compiled(),
+        t.elapsed().as_secs_f64() * 1e3 / f64::from(runs.max(1))
+    );
+    Ok(())
+}
+
+/// Copies the functions Cranelift listed in this process's perf map (written only under
+/// `perf record`) to `target/jit-code/`.
+fn copy_code() -> Result<(), Box<dyn std::error::Error>> {
+    let Ok(map) = std::fs::read_to_string(format!("/tmp/perf-{}.map", std::process::id())) else {
+        return Ok(());
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/jit-code");
+    std::fs::create_dir_all(&dir)?;
+    for line in map.lines() {
+        let mut f = line.splitn(3, ' ');
+        let (Some(at), Some(len), Some(name)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let (at, len) = (
+            usize::from_str_radix(at, 16)?,
+            usize::from_str_radix(len, 16)?,
+        );
+        // SAFETY: the map lists this process's JIT functions, compiled above by the kernel,
+        // which is alive: each `len` bytes at `at` are mapped, readable code.
+        let code = unsafe { std::slice::from_raw_parts(at as *const u8, len) };
+        std::fs::write(dir.join(format!("{name}-{at:x}.bin")), code)?;
+    }
+    eprintln!("machine code in {}", dir.display());
     Ok(())
 }
