@@ -308,6 +308,7 @@ impl Batch {
             reads,
             strings: base.clone(),
             levels: Vec::new(),
+            by_address: HashMap::default(),
         };
         builder.level(layout.claim(), rows);
         Batch {
@@ -361,6 +362,10 @@ struct Builder<'l> {
     reads: Option<&'l Reads>,
     strings: Interner,
     levels: Vec<Level>,
+    /// Ids by the address of the text: the claim reader shares repeated texts, so most cells
+    /// are found here by one word's hash, not their characters'. Sound only while the rows
+    /// are borrowed (a live text's address is no other text's), so it lives with the builder.
+    by_address: HashMap<usize, u32>,
 }
 
 /// A column while its level is read.
@@ -414,13 +419,16 @@ impl Builder<'_> {
             })
             .collect();
         let strings = &mut self.strings;
+        let by_address = &mut self.by_address;
         for row in rows {
             for (slot, column) in building.iter_mut().enumerate() {
                 let v = row.get(slot);
                 match column {
                     Building::Words(kind, words) => words.push(word(*kind, v)),
                     Building::Ids(ids) => ids.push(match v {
-                        Value::Text(t) => strings.intern(t),
+                        Value::Text(t) => *by_address
+                            .entry(Arc::as_ptr(t) as *const u8 as usize)
+                            .or_insert_with(|| strings.intern(t)),
                         _ => 0,
                     }),
                     Building::List { offsets, items, .. } => {
