@@ -69,7 +69,16 @@ pub struct IdIndex {
     /// Per key column: by id, 1 when some row has that id in that column (at least one
     /// entry, id 0, which is never a key). Native code reads these before it calls.
     present: [Vec<u8>; 2],
+    /// For a one-column key, by id: `[start, end, row]` when the key has a single period
+    /// (the row on days `start..=end`, on every day without validity; `[1, 0, ABSENT]`, no
+    /// day, for an id without a row), or `[CALL, 0, 0]` when it has several (native code then
+    /// calls [`lookup`]). Native code answers most lookups from it without a call. Never
+    /// empty: entry 0 answers id 0 and ids past the end.
+    single: Vec<[i64; 3]>,
 }
+
+/// The `start` of an [`IdIndex`] single-period entry that says "call".
+pub const CALL: i64 = i64::MAX;
 
 /// A key's validity periods: (start day, end day, row), sorted and disjoint.
 type Periods = Vec<(i64, i64, i64)>;
@@ -83,8 +92,11 @@ impl IdIndex {
             first: Vec::new(),
             entries: Vec::new(),
             present: [vec![0], vec![0]],
+            single: vec![[1, 0, ABSENT]],
         };
+        let mut one_column = true;
         for (key, periods) in table.index_entries() {
+            one_column &= key.len() == 1;
             let id = |v: &Value| match v {
                 Value::Text(t) => strings.get(t),
                 _ => None,
@@ -121,6 +133,25 @@ impl IdIndex {
         for seconds in &mut index.entries {
             seconds.sort_unstable_by_key(|(k2, _)| *k2);
         }
+        if one_column {
+            index.single = vec![[1, 0, ABSENT]; index.first.len().max(1)];
+            for (id, &at) in index.first.iter().enumerate() {
+                let Some(seconds) = (at as usize)
+                    .checked_sub(1)
+                    .and_then(|i| index.entries.get(i))
+                else {
+                    continue;
+                };
+                index.single[id] = match seconds.as_slice() {
+                    [(_, periods)] => match periods.as_slice() {
+                        [(start, end, row)] if index.validity => [*start, *end, *row],
+                        [(_, _, row)] => [i64::MIN, i64::MAX, *row],
+                        _ => [CALL, 0, 0],
+                    },
+                    _ => [CALL, 0, 0],
+                };
+            }
+        }
         Some(index)
     }
 
@@ -128,6 +159,11 @@ impl IdIndex {
     /// (and for every id past the end). Never empty.
     pub fn presence(&self, column: usize) -> &[u8] {
         self.present.get(column).map_or(&[0][..], Vec::as_slice)
+    }
+
+    /// The single-period entries of a one-column key, by id (see the field).
+    pub fn single(&self) -> &[[i64; 3]] {
+        &self.single
     }
 
     /// The row for key ids `k1` (and `k2`; 0 for a one-column key) valid on `day`, or ABSENT:

@@ -949,6 +949,14 @@ impl<'a, 'f> Gen<'a, 'f> {
             let may = self.may_have_key(table, column, key);
             both = self.b.ins().band(both, may);
         }
+        if let (None, Some(entries)) = (kv2, self.shape.single_periods(table)) {
+            let row = self.branch(
+                both,
+                |g| g.single_period(table, entries, kv, day),
+                |g| Ok(g.iconst(ABSENT)),
+            )?;
+            return Ok((row, K::Table(table)));
+        }
         let ctx = self.ctx;
         let (sig, sig2) = (self.sigs.lookup, self.sigs.lookup2);
         let row = self.branch(
@@ -974,6 +982,52 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
     /// by it finds nothing), else 1. Only a word that is an id can be ruled out; any other
     /// word still goes to the call, which bails on it.
+    /// A one-column key's row on `day` from the table's single-period entries: inline for a
+    /// key with one period, by the lookup call for a key with several.
+    fn single_period(
+        &mut self,
+        table: u32,
+        (at, len): (usize, usize),
+        key: Value,
+        day: Value,
+    ) -> R<Value> {
+        // An id past the entries (a batch's own string) is in no row: entry 0, no day.
+        let inside = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, key, len as i64);
+        let zero = self.iconst(0);
+        let index = self.b.ins().select(inside, key, zero);
+        let offset = self.b.ins().imul_imm_s(index, 24);
+        let base = self.iconst(at as i64);
+        let addr = self.b.ins().iadd(base, offset);
+        // The entries outlive the code and `index` is below their number (at least 1).
+        let flags = MemFlagsData::trusted().with_readonly();
+        let start = self.b.ins().load(W, flags, addr, 0);
+        let several = self.b.ins().icmp_imm_s(IntCC::Equal, start, calls::CALL);
+        let (ctx, sig) = (self.ctx, self.sigs.lookup);
+        self.branch(
+            several,
+            |g| {
+                let t = g.iconst(table as i64);
+                Ok(g.call_checked(
+                    sig,
+                    calls::lookup as *const () as usize,
+                    &[ctx, t, key, day],
+                ))
+            },
+            |g| {
+                let end = g.b.ins().load(W, flags, addr, 8);
+                let row = g.b.ins().load(W, flags, addr, 16);
+                let from = g.b.ins().icmp(IntCC::SignedLessThanOrEqual, start, day);
+                let to = g.b.ins().icmp(IntCC::SignedLessThanOrEqual, day, end);
+                let on = g.b.ins().band(from, to);
+                let absent = g.iconst(ABSENT);
+                Ok(g.b.ins().select(on, row, absent))
+            },
+        )
+    }
+
     fn may_have_key(&mut self, table: u32, column: usize, key: Value) -> Value {
         let Some((at, len)) = self.shape.key_presence(table, column) else {
             return self.iconst(1);

@@ -140,6 +140,7 @@ impl Kernel {
                 for column in 0..2 {
                     shape.know_keys(t, column, index.presence(column));
                 }
+                shape.know_single(t, index.single());
             }
         }
 

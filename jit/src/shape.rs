@@ -23,6 +23,8 @@ pub struct Shape {
     /// Per table and key column: the address and length of its key presence array
     /// (`IdIndex::presence`), when the table is indexed by id.
     keys: Vec<[Option<(usize, usize)>; 2]>,
+    /// Per table: the address and length of its single-period entries (`IdIndex::single`).
+    single: Vec<Option<(usize, usize)>>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
@@ -115,6 +117,7 @@ impl Shape {
             records: empty.levels.iter().map(|l| l.record.clone()).collect(),
             asked: Mutex::new(BTreeSet::new()),
             keys: vec![[None; 2]; tables.len()],
+            single: vec![None; tables.len()],
             levels,
             lists,
             tables: table_starts,
@@ -189,6 +192,19 @@ impl Shape {
         if let Some(slot) = self.keys.get_mut(table).and_then(|k| k.get_mut(column)) {
             *slot = (!presence.is_empty()).then_some((presence.as_ptr() as usize, presence.len()));
         }
+    }
+
+    /// Records table `table`'s single-period entries by key id (`IdIndex::single`), which
+    /// must outlive the code.
+    pub fn know_single(&mut self, table: usize, entries: &[[i64; 3]]) {
+        if let Some(slot) = self.single.get_mut(table) {
+            *slot = (!entries.is_empty()).then_some((entries.as_ptr() as usize, entries.len()));
+        }
+    }
+
+    /// Table `table`'s single-period entries: (address, number of entries).
+    pub fn single_periods(&self, table: u32) -> Option<(usize, usize)> {
+        *self.single.get(table as usize)?
     }
 
     /// The presence array of table `table`'s key column `column`: (address, length).

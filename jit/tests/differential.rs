@@ -142,10 +142,27 @@ fn the_id_index_answers_as_the_table_does() {
                 })
                 .collect();
             let (k1, k2) = (ids[0], ids.get(1).copied().unwrap_or(0));
+            // What native code answers from the single-period entries of a one-column key
+            // (codegen.rs `single_period`): the entry, or the call where it says so.
+            let inline = |day: i64| {
+                let entries = index.single();
+                let [start, end, row] = entries.get(k1 as usize).copied().unwrap_or(entries[0]);
+                if start == vigil_jit::calls::CALL {
+                    index.find(k1, 0, day)
+                } else if start <= day && day <= end {
+                    row
+                } else {
+                    ABSENT
+                }
+            };
+            let one_column = key.len() == 1;
             assert_eq!(
                 index.find(k1, k2, ABSENT),
                 table.lookup_row(key, None).map_or(ABSENT, |r| r as i64)
             );
+            if one_column {
+                assert_eq!(inline(ABSENT), index.find(k1, 0, ABSENT), "{key:?}");
+            }
             for offset in 0..430 {
                 let day = start + chrono::Duration::days(offset);
                 let want = table
@@ -157,10 +174,26 @@ fn the_id_index_answers_as_the_table_does() {
                     "{} {key:?} {day}",
                     table.name()
                 );
+                if one_column {
+                    assert_eq!(inline(date_word(&Value::Date(day))), want, "{key:?} {day}");
+                }
             }
         }
         // A key no row has.
         assert_eq!(index.find(u32::MAX, 0, 0), ABSENT);
+        let entries = index.single();
+        assert_eq!(
+            entries[0][2], ABSENT,
+            "id 0 and ids past the end find no row"
+        );
+        // The national catalogue has codes with one period and codes with several: both
+        // paths of the inline lookup are taken.
+        if table.name() == "hilist" {
+            assert!(entries.iter().any(|e| e[0] == vigil_jit::calls::CALL));
+            assert!(entries
+                .iter()
+                .any(|e| e[0] != vigil_jit::calls::CALL && e[2] != ABSENT));
+        }
     }
 }
 
