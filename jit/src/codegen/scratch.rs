@@ -26,12 +26,11 @@ impl<'a> Gen<'a, '_> {
 
     /// The header words of list `list`: (array address, first row, rows).
     fn scratch_header(&mut self, list: usize) -> (Value, Value, Value) {
-        let header = self
-            .b
-            .ins()
-            .load(W, MemFlagsData::trusted(), self.ctx, calls::LINES_OFFSET);
+        // The header and its words do not change while the function runs and are always
+        // there to read: loads that may move, so repeated reads merge and leave loops.
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        let header = self.b.ins().load(W, flags, self.ctx, calls::LINES_OFFSET);
         let at = |i: i32| i32::try_from(list).unwrap_or(i32::MAX / 32) * HEADER * 8 + i * 8;
-        let flags = MemFlagsData::trusted();
         let base = self.b.ins().load(W, flags, header, at(0));
         let first = self.b.ins().load(W, flags, header, at(1));
         let rows = self.b.ins().load(W, flags, header, at(2));
