@@ -152,6 +152,9 @@ pub(crate) struct Gen<'a, 'f> {
     aliases: HashMap<*const Ir, (usize, usize, Var)>,
     /// Variables a loop binds to the rows it walks: present rows, read without a test.
     loop_rows: std::collections::HashSet<(u32, Var)>,
+    /// Variables `x is some(v)` binds: read only where the test held (the checker scopes
+    /// them so), so present wherever they are read.
+    some_vars: std::collections::HashSet<(u32, Var)>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -206,6 +209,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             lines: None,
             aliases: HashMap::new(),
             loop_rows: Default::default(),
+            some_vars: Default::default(),
         }
     }
 
@@ -297,6 +301,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.def_var(slot, v);
         self.vars.insert(key, (slot, k));
         self.loop_rows.remove(&key);
+        self.some_vars.remove(&key);
     }
 
     fn iconst(&mut self, x: i64) -> Value {
@@ -540,6 +545,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let (v, k) = self.expr(value)?;
                 if let Some(var) = bind {
                     self.bind(*var, v, k);
+                    self.some_vars.insert((self.space, *var));
                 }
                 Ok((self.present(v, k), K::Bool))
             }
@@ -1058,14 +1064,17 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.ins().bxor_imm_u(known_absent, 1)
     }
 
+    /// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
+    fn plain_word(k: K) -> bool {
+        !matches!(
+            k,
+            K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
+        )
+    }
+
     /// 1 when both are present and equal.
     fn equal(&mut self, a: (Value, K), b: (Value, K)) -> R<Value> {
-        if a.1 == b.1
-            && !matches!(
-                a.1,
-                K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
-            )
-        {
+        if a.1 == b.1 && Self::plain_word(a.1) {
             // Words of one kind compare as they are, and equal words are both present or
             // both absent: no branch.
             let e = self.b.ins().icmp(IntCC::Equal, a.0, b.0);
@@ -1110,7 +1119,15 @@ impl<'a, 'f> Gen<'a, 'f> {
     fn binary(&mut self, op: BinOp, a: &Ir, b: &Ir) -> R<(Value, K)> {
         let x = self.expr(a)?;
         let y = self.expr(b)?;
+        let some = |g: &Self, e: &Ir| matches!(e.kind, IrKind::Var(v) if g.some_vars.contains(&(g.space, v)));
         match op {
+            // Equal to a value known present: present too, so equal words are enough.
+            BinOp::Eq
+                if x.1 == y.1 && (some(self, a) || some(self, b)) && Self::plain_word(x.1) =>
+            {
+                let e = self.b.ins().icmp(IntCC::Equal, x.0, y.0);
+                Ok((self.b.ins().uextend(W, e), K::Bool))
+            }
             BinOp::Eq => Ok((self.equal(x, y)?, K::Bool)),
             BinOp::Ne => {
                 let pa = self.present(x.0, x.1);

@@ -141,6 +141,9 @@ fn date() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A value bound by `is some` and compared inside a loop (native code knows it present).
+const SOME_CODE: &str = "(line.hilist_code is some(hc) and (exists l in claim.fee_list where l.hilist_code == hc and l.feedetl_sn != line.feedetl_sn))";
+
 /// A condition on the iterated line `l` (and the current line).
 fn boolean_l(depth: u32) -> BoxedStrategy<String> {
     let leaf = prop_oneof![
@@ -183,6 +186,7 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
         (date(), cmp, date()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
         Just("line.cnt is none".to_string()),
         Just("line.pric is some(p) and p > 1".to_string()),
+        Just(SOME_CODE.to_string()),
         Just("line.hilist_code?.category == claim.dscg_maindiag_code?.category".to_string()),
         Just("(line.hilist_code?.category ?? \"\") <= \"XB0\"".to_string()),
         Just("(line.rx_drord_no ?? \"\") >= \"RX2\"".to_string()),
@@ -284,7 +288,14 @@ fn generated_rules_agree() {
                         }
                         out.push_str(part);
                     }
-                    out
+                    let mut renamed = String::new();
+                    for (n, part) in out.split(SOME_CODE).enumerate() {
+                        if n > 0 {
+                            renamed.push_str(&SOME_CODE.replace("hc", &format!("hc{n}")));
+                        }
+                        renamed.push_str(part);
+                    }
+                    renamed
                 })
                 .collect();
             for (i, w) in whens.iter().enumerate() {
