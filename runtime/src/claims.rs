@@ -421,12 +421,14 @@ const MIN_PART_LINES: usize = 64;
 /// Streams claims from JSON Lines: an iterator of one result per non-blank line, holding a
 /// batch of lines at a time (and the `setl_id`s accepted so far, to reject repeats).
 ///
-/// Lines are parsed a batch at a time, in parallel on the current rayon pool (the global one
-/// unless the caller runs the reader inside `ThreadPool::install`); the check that a
+/// Lines are parsed a batch at a time, in parallel on the pool given to [`ClaimReader::on_pool`]
+/// (else the current rayon pool: the global one, every core); the check that a
 /// `setl_id` is new and the counts are then made in line order, so what the reader yields, in
 /// what order, never depends on the threads.
 pub struct ClaimReader<'l, R> {
     layout: &'l ClaimLayout,
+    /// The threads that parse (None: the current rayon pool).
+    pool: Option<&'l rayon::ThreadPool>,
     input: R,
     /// The current batch's line texts, end to end (a byte-order mark stripped).
     text: Vec<u8>,
@@ -468,6 +470,7 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
     pub fn new(layout: &'l ClaimLayout, input: R) -> Self {
         ClaimReader {
             layout,
+            pool: None,
             input,
             text: Vec::new(),
             batch: std::collections::VecDeque::new(),
@@ -481,6 +484,12 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
             error: None,
             done: false,
         }
+    }
+
+    /// Parses on `pool`'s threads (`vigil run --threads`), not the current pool's.
+    pub fn on_pool(mut self, pool: &'l rayon::ThreadPool) -> Self {
+        self.pool = Some(pool);
+        self
     }
 
     /// Sets the longest line held in memory; a longer line is rejected.
@@ -597,17 +606,20 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
         if pending.is_empty() {
             return false;
         }
+        let threads = self
+            .pool
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         // A small batch is one part: a part's cache would cost more than it saves.
-        let parts = (rayon::current_num_threads().max(1) * PARTS_PER_THREAD)
-            .min(pending.len().div_ceil(MIN_PART_LINES));
+        let parts = (threads.max(1) * PARTS_PER_THREAD).min(pending.len().div_ceil(MIN_PART_LINES));
         if self.texts.len() < parts {
             self.texts.resize_with(parts, TextCache::new);
         }
         let per_part = pending.len().div_ceil(parts);
         let (layout, text, max) = (self.layout, &self.text, self.max_line_bytes);
-        let parsed: Vec<Vec<Parsed>> = {
+        let texts = &mut self.texts;
+        let mut parse = || -> Vec<Vec<Parsed>> {
             use rayon::prelude::*;
-            self.texts
+            texts
                 .par_iter_mut()
                 .zip(pending.par_chunks(per_part))
                 .map(|(texts, part)| {
@@ -616,6 +628,10 @@ impl<'l, R: BufRead> ClaimReader<'l, R> {
                         .collect()
                 })
                 .collect()
+        };
+        let parsed = match self.pool {
+            Some(pool) => pool.install(parse),
+            None => parse(),
         };
         self.batch.extend(parsed.into_iter().flatten());
         true

@@ -122,11 +122,16 @@ pub fn run_files(
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
     let partitions = partitions_for(claims, history, options.memory_budget);
+    let pool = reading_pool(options.threads);
+    let reading = Reading {
+        engine,
+        pool: pool.as_ref(),
+    };
     if partitions <= 1 {
-        return run_in_memory(engine, claims, history, options, rejected, progress);
+        return run_in_memory(&reading, claims, history, options, rejected, progress);
     }
     if !partition_safe(&engine.program, engine.layout.psn_no()) {
-        let mut run = run_in_memory(engine, claims, history, options, rejected, progress)?;
+        let mut run = run_in_memory(&reading, claims, history, options, rejected, progress)?;
         run.note = Some(
             "a rule reads another patient's history (or a provider rule reads history), \
              so the run was not partitioned by patient",
@@ -134,8 +139,37 @@ pub fn run_files(
         return Ok(run);
     }
     run_partitioned(
-        engine, claims, history, options, partitions, rejected, progress,
+        &reading, claims, history, options, partitions, rejected, progress,
     )
+}
+
+/// What reads the input: the engine's layout, parsed on the run's threads.
+struct Reading<'r> {
+    engine: &'r Engine,
+    /// `--threads` workers (None for 0: the global pool, one thread per core).
+    pool: Option<&'r rayon::ThreadPool>,
+}
+
+impl<'r> Reading<'r> {
+    fn reader(&self, path: &Path) -> Result<ClaimReader<'r, BufReader<File>>, RunError> {
+        let reader = ClaimReader::new(&self.engine.layout, open(path)?);
+        Ok(match self.pool {
+            Some(pool) => reader.on_pool(pool),
+            None => reader,
+        })
+    }
+}
+
+/// The pool the input is parsed on: as many threads as the rules get (`--threads`), or the
+/// global pool (every core) for 0 or when no pool can be built.
+fn reading_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    if threads == 0 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .ok()
 }
 
 /// How many buckets the inputs need under `budget`: 1 when they fit.
@@ -169,11 +203,11 @@ fn open(path: &Path) -> Result<BufReader<File>, RunError> {
 
 /// Reads a whole file of claims: the accepted ones, shared; rejected ones go to `rejected`.
 fn read_all(
-    engine: &Engine,
+    reading: &Reading<'_>,
     path: &Path,
     mut rejected: Option<&mut RejectedSink<'_>>,
 ) -> Result<(Vec<Arc<Record>>, ReadCounts), RunError> {
-    let mut reader = ClaimReader::new(&engine.layout, open(path)?);
+    let mut reader = reading.reader(path)?;
     let mut records = Vec::new();
     for item in reader.by_ref() {
         match item {
@@ -193,16 +227,17 @@ fn read_all(
 }
 
 fn run_in_memory(
-    engine: &Engine,
+    reading: &Reading<'_>,
     claims: &Path,
     history: Option<&Path>,
     options: &RunOptions,
     rejected: &mut RejectedSink<'_>,
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
-    let (claims, counts) = read_all(engine, claims, Some(rejected))?;
+    let engine = reading.engine;
+    let (claims, counts) = read_all(reading, claims, Some(rejected))?;
     let (history, history_counts) = match history {
-        Some(h) => read_all(engine, h, None)?,
+        Some(h) => read_all(reading, h, None)?,
         None => (Vec::new(), ReadCounts::default()),
     };
     let output = engine.run_shared(&claims, &history, options.threads, progress);
@@ -283,15 +318,15 @@ fn bucket_of(key: &str, count: usize) -> usize {
 
 /// Streams one input file into the buckets; rejected records go to `rejected`.
 fn spill_file(
-    engine: &Engine,
+    reading: &Reading<'_>,
     path: &Path,
     origin: Origin,
     patients: &mut Buckets,
     providers: &mut Option<Buckets>,
     mut rejected: Option<&mut RejectedSink<'_>>,
 ) -> Result<ReadCounts, RunError> {
-    let layout = &engine.layout;
-    let mut reader = ClaimReader::new(layout, open(path)?);
+    let layout = &reading.engine.layout;
+    let mut reader = reading.reader(path)?;
     // `while let`, not `for`: the reader's current line is read inside the loop.
     while let Some(item) = reader.next() {
         match item {
@@ -363,7 +398,7 @@ fn read_bucket(engine: &Engine, path: &Path) -> Result<Part, RunError> {
 }
 
 fn run_partitioned(
-    engine: &Engine,
+    reading: &Reading<'_>,
     claims: &Path,
     history: Option<&Path>,
     options: &RunOptions,
@@ -371,6 +406,7 @@ fn run_partitioned(
     rejected: &mut RejectedSink<'_>,
     progress: Option<&AtomicUsize>,
 ) -> Result<FileRun, RunError> {
+    let engine = reading.engine;
     // Removed when dropped: at the end of the run and on every early return.
     let dir = tempfile::Builder::new()
         .prefix("vigil-run-")
@@ -389,7 +425,7 @@ fn run_partitioned(
         None
     };
     let counts = spill_file(
-        engine,
+        reading,
         claims,
         Origin::Claims,
         &mut patients,
@@ -398,7 +434,7 @@ fn run_partitioned(
     )?;
     let history_counts = match history {
         Some(h) => spill_file(
-            engine,
+            reading,
             h,
             Origin::History,
             &mut patients,

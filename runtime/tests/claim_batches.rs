@@ -2,8 +2,8 @@
 //! depend on the threads or on where batches end. A file of several batches mixing generated
 //! claims with the edge cases of `tests/data/claims/` (escapes, repeated keys, non-ASCII,
 //! huge decimals, CRLF, blank lines, a BOM, bad lines, repeated `setl_id`s across batches) is
-//! read on pools of 1, 2 and 3 threads and compared line by line with `read_claim`, which
-//! reads one line alone.
+//! read on pools of 1, 2 and 3 threads (given to the reader, or around it) and compared line
+//! by line with `read_claim`, which reads one line alone.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -54,13 +54,15 @@ fn mixed_input() -> String {
 }
 
 /// Everything a reader yields, as text: each result, the line text it gives, and the counts.
-fn read_on(threads: usize, input: &str, layout: &ClaimLayout) -> String {
+/// Parsed on a pool of `threads`, given to the reader (`on_pool`, what `vigil run --threads`
+/// does) or, with `install`, the pool the reader runs in.
+fn read_on(threads: usize, install: bool, input: &str, layout: &ClaimLayout) -> String {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .expect("a thread pool");
-    pool.install(|| {
-        let mut reader = ClaimReader::new(layout, input.as_bytes());
+    let read = |reader: ClaimReader<'_, &[u8]>| {
+        let mut reader = reader;
         let mut out = String::new();
         while let Some(item) = reader.next() {
             let text = String::from_utf8_lossy(reader.line_text()).into_owned();
@@ -68,7 +70,12 @@ fn read_on(threads: usize, input: &str, layout: &ClaimLayout) -> String {
         }
         writeln!(out, "{:?}", reader.finish().expect("in-memory input")).expect("writing");
         out
-    })
+    };
+    if install {
+        pool.install(|| read(ClaimReader::new(layout, input.as_bytes())))
+    } else {
+        read(ClaimReader::new(layout, input.as_bytes()).on_pool(&pool))
+    }
 }
 
 #[test]
@@ -76,9 +83,10 @@ fn threads_and_batches_do_not_change_what_is_read() {
     let loaded = vigil_compiler::load_rulebook(&national_dir()).expect("national rulebook");
     let layout = ClaimLayout::new(&loaded.rulebook).expect("national layout");
     let input = mixed_input();
-    let one = read_on(1, &input, &layout);
-    assert_eq!(one, read_on(2, &input, &layout), "2 threads");
-    assert_eq!(one, read_on(3, &input, &layout), "3 threads");
+    let one = read_on(1, false, &input, &layout);
+    assert_eq!(one, read_on(2, false, &input, &layout), "2 threads");
+    assert_eq!(one, read_on(3, false, &input, &layout), "3 threads");
+    assert_eq!(one, read_on(2, true, &input, &layout), "inside a pool of 2");
 
     // Line by line, the batched reader says what `read_claim` says of the line alone, except
     // that a `setl_id` accepted on an earlier line is a duplicate.

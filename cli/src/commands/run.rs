@@ -55,7 +55,7 @@ pub struct RunArgs {
     /// Write rejected records here (JSON Lines: line, setl_id, reason).
     #[arg(long)]
     pub rejected: Option<PathBuf>,
-    /// Worker threads for the rules (0: one per core); reading the claims parses on every core.
+    /// Worker threads, for reading the claims and for the rules (0: one per core).
     /// Output is the same at any count.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
