@@ -7,7 +7,7 @@
 //! 30000 and 1). Prints the times, best of 3; asserts nothing about them.
 //!
 //! To see where the native code spends its time, `--profile RUNS [RULE]` runs the rules
-//! together (or rule RULE alone) RUNS times and nothing else, for a profiler. Under
+//! together (or rule RULE alone) RUNS times, then the baseline RUNS times, for a profiler. Under
 //! `perf record`, Cranelift names its functions in `/tmp/perf-PID.map`; this copies each
 //! function's machine code to `target/jit-code/NAME-ADDRESS.bin`, which
 //! `objdump -D -b binary -mi386:x86-64 --adjust-vma=0xADDRESS FILE` disassembles and
@@ -101,20 +101,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let time = best(|| kernel.each_claim_of(&batch, Some(&own), |_, _| {}));
         Ok((kernel.compiled(), time))
     };
+    let baseline = Baseline::new(&layout, &tables, &vigil_runtime::batch::Interner::default())?;
+    let all_rows: Vec<Arc<Record>> = claims.iter().chain(&history).cloned().collect();
+    let batch = vigil_runtime::batch::Batch::new(&layout, &all_rows, baseline.strings());
+    let run_baseline = || {
+        let _ = baseline.run_with_history(&batch, claims.len());
+    };
     if let Some((runs, only)) = profile {
-        return profile_runs(&program, runs, only.as_deref(), |program| {
+        return profile_runs(&program, runs, only.as_deref(), run_baseline, |program| {
             let kernel = Kernel::compile(program, &loaded.rulebook, &layout, &tables)?;
             let (batch, own) = patient_batch(&layout, &claims, &history, kernel.strings());
             Ok((kernel, batch, own))
         });
     }
     let (compiled, together) = run(&program)?;
-    let baseline = Baseline::new(&layout, &tables, &vigil_runtime::batch::Interner::default())?;
-    let all_rows: Vec<Arc<Record>> = claims.iter().chain(&history).cloned().collect();
-    let batch = vigil_runtime::batch::Batch::new(&layout, &all_rows, baseline.strings());
-    let base = best(|| {
-        let _ = baseline.run_with_history(&batch, claims.len());
-    });
+    let base = best(run_baseline);
     println!(
         "{} claims, {} history claims; {compiled} rules native together: {:.1} ms; the baseline, all {} rules: {:.1} ms",
         claims.len(),
@@ -148,11 +149,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// What `compile` gives: the kernel, its batch and the claims it decides.
 type Compiled = (Kernel, vigil_runtime::batch::Batch, Vec<bool>);
 
-/// `--profile`: the rules (or one) run `runs` times, their machine code copied out.
+/// `--profile`: the rules (or one) run `runs` times, their machine code copied out; then
+/// the baseline `runs` times (`bench/instructions` counts each apart).
 fn profile_runs(
     program: &Program,
     runs: u32,
     only: Option<&str>,
+    baseline: impl Fn(),
     compile: impl Fn(&Program) -> Result<Compiled, Box<dyn std::error::Error>>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let chosen = Program {
@@ -173,11 +176,17 @@ fn profile_runs(
     for _ in 0..runs {
         kernel.each_claim_of(&batch, Some(&own), |_, _| {});
     }
+    let per_run = |t: Instant| t.elapsed().as_secs_f64() * 1e3 / f64::from(runs.max(1));
     println!(
-        "{} rules, {runs} runs: {:.1} ms per run",
+        "{} rules native, {runs} runs: {:.1} ms per run",
         kernel.compiled(),
-        t.elapsed().as_secs_f64() * 1e3 / f64::from(runs.max(1))
+        per_run(t)
     );
+    let t = Instant::now();
+    for _ in 0..runs {
+        baseline();
+    }
+    println!("the baseline, {runs} runs: {:.1} ms per run", per_run(t));
     Ok(())
 }
 
