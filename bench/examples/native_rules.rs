@@ -173,9 +173,7 @@ fn profile_runs(
     let (kernel, batch, own) = compile(&chosen)?;
     copy_code()?;
     let t = Instant::now();
-    for _ in 0..runs {
-        kernel.each_claim_of(&batch, Some(&own), |_, _| {});
-    }
+    native_repeatedly(&kernel, &batch, &own, runs);
     let per_run = |t: Instant| t.elapsed().as_secs_f64() * 1e3 / f64::from(runs.max(1));
     println!(
         "{} rules native, {runs} runs: {:.1} ms per run",
@@ -183,11 +181,31 @@ fn profile_runs(
         per_run(t)
     );
     let t = Instant::now();
+    baseline_repeatedly(&baseline, runs);
+    println!("the baseline, {runs} runs: {:.1} ms per run", per_run(t));
+    Ok(())
+}
+
+/// The native rules `runs` times: a function of its own (never inlined), which
+/// `bench/instructions` tells callgrind to count.
+#[inline(never)]
+fn native_repeatedly(
+    kernel: &Kernel,
+    batch: &vigil_runtime::batch::Batch,
+    own: &[bool],
+    runs: u32,
+) {
+    for _ in 0..runs {
+        kernel.each_claim_of(batch, Some(own), |_, _| {});
+    }
+}
+
+/// The baseline `runs` times, as [`native_repeatedly`].
+#[inline(never)]
+fn baseline_repeatedly(baseline: &impl Fn(), runs: u32) {
     for _ in 0..runs {
         baseline();
     }
-    println!("the baseline, {runs} runs: {:.1} ms per run", per_run(t));
-    Ok(())
 }
 
 /// Copies the functions Cranelift listed in this process's perf map (written only under
