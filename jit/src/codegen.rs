@@ -31,6 +31,7 @@ use crate::shape::Shape;
 
 mod conjuncts;
 mod guard;
+mod lazy;
 mod scratch;
 
 pub(crate) use guard::cannot_fail;
@@ -155,6 +156,8 @@ pub(crate) struct Gen<'a, 'f> {
     /// Variables `x is some(v)` binds: read only where the test held (the checker scopes
     /// them so), so present wherever they are read.
     some_vars: std::collections::HashSet<(u32, Var)>,
+    /// Lets computed where they are read (`lazy`), by (space, variable).
+    deferred: HashMap<(u32, Var), &'a Ir>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -210,13 +213,14 @@ impl<'a, 'f> Gen<'a, 'f> {
             aliases: HashMap::new(),
             loop_rows: Default::default(),
             some_vars: Default::default(),
+            deferred: HashMap::new(),
         }
     }
 
     /// The body of a group: the shared expressions the rules read, computed once up front,
     /// then each rule's lets and `when`; returns a mask with bit `i` set when rule `i` of the
     /// group fires, and stores the mask of rules that bailed in `Ctx::bails`.
-    pub fn group(&mut self, rules: &[&RuleIr], shared: &[u32]) -> R<()> {
+    pub fn group(&mut self, rules: &[&'a RuleIr], shared: &[u32]) -> R<()> {
         let program = self.program;
         for &id in shared {
             let Some(s) = program.shared.get(id as usize) else {
@@ -247,6 +251,10 @@ impl<'a, 'f> Gen<'a, 'f> {
             let fired = self.b.append_block_param(next, W);
             self.bail = own_bail;
             for (var, e) in &rule.lets {
+                if lazy::deferrable(rule, *var, e) {
+                    self.deferred.insert((self.space, *var), e);
+                    continue;
+                }
                 let (v, k) = self.expr(e)?;
                 self.bind(*var, v, k);
             }
@@ -769,6 +777,9 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     fn var(&mut self, v: Var) -> R<(Value, K)> {
+        if let Some(e) = self.deferred.get(&(self.space, v)).copied() {
+            return self.expr(e);
+        }
         if let Some((slot, k)) = self.vars.get(&(self.space, v)).copied() {
             return Ok((self.b.use_var(slot), k));
         }

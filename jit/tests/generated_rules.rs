@@ -299,8 +299,17 @@ fn generated_rules_agree() {
                 })
                 .collect();
             for (i, w) in whens.iter().enumerate() {
+                // A let the native code computes where `when` reads it (a count cannot fail;
+                // `a_failing_let_is_computed_first` has one that can).
+                let (lets, when) = match i % 3 {
+                    1 => (
+                        "  let n = count(l in claim.fee_list where l.hilist_code == line.hilist_code and l.feedetl_sn != line.feedetl_sn)\n",
+                        format!("({w}) and n >= 2"),
+                    ),
+                    _ => ("", w.clone()),
+                };
                 src.push_str(&format!(
-                    "rule GEN-{i} \"generated\" {{\n  severity info\n  basis \"generated\"\n  for line in claim.fee_list\n  when {w}\n  message \"x\"\n}}\n\n"
+                    "rule GEN-{i} \"generated\" {{\n  severity info\n  basis \"generated\"\n  for line in claim.fee_list\n{lets}  when {when}\n  message \"x\"\n}}\n\n"
                 ));
             }
             std::fs::write(dir.path().join("generated.vigil"), &src).expect("write rules");
@@ -500,4 +509,57 @@ fn a_skipped_loop_hides_no_evaluation_error() {
         decided > 10,
         "the claims without a zero count are decided: {decided}"
     );
+}
+
+/// A let that can fail is evaluated first, as the interpreter does, even where `when` fails
+/// before reading it: native code must not decide a claim the interpreter reports an error
+/// for. A let that cannot fail is computed where `when` reads it, with the same verdicts.
+#[test]
+fn a_failing_let_is_computed_first() {
+    let dir = base_dir();
+    std::fs::write(
+        dir.path().join("lets.vigil"),
+        "rule LET-1 \"failing let\" {\n  severity info\n  basis \"b\"\n  for line in claim.fee_list\n  let q = (line.pric ?? 1) / (line.cnt ?? 0)\n  when claim.med_type == \"41\" and q > 0\n  message \"x\"\n}\n\nrule LET-2 \"deferred let\" {\n  severity info\n  basis \"b\"\n  for line in claim.fee_list\n  let n = count(l in claim.fee_list where l.hilist_code == line.hilist_code)\n  when claim.med_type == \"21\" and n >= 2\n  message \"x\"\n}\n",
+    )
+    .expect("write rules");
+    let s = support::setup_at(dir.path());
+    assert_eq!(s.kernel.compiled(), 2, "{:?}", s.kernel.coverage);
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let mut text = String::new();
+    for (i, line) in sample.lines().take(40).enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        if let Some(first) = v["fee_list"].as_array_mut().and_then(|l| l.first_mut()) {
+            if i % 2 == 0 {
+                first["cnt"] = "0".into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let claims = read(&s.layout, text.as_bytes());
+    let verdicts = s
+        .kernel
+        .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
+    let data = TablesOnly(&s.tables);
+    let (mut failing, mut decided, mut fired) = (0, [0, 0], 0);
+    for (claim, per_rule) in claims.iter().zip(&verdicts) {
+        let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
+        for (rule, v) in per_rule.iter().enumerate() {
+            let result = eval.rule(rule);
+            if let Verdict::Decided(lines) = v {
+                decided[rule] += 1;
+                let hits = result.expect("native decided, so the interpreter must not fail");
+                assert_eq!(*lines, lines_of(&hits));
+                fired += lines.len();
+            } else if result.is_err() {
+                failing += 1;
+            }
+        }
+    }
+    assert!(failing >= 10, "the zero counts make LET-1 fail: {failing}");
+    assert!(
+        decided[0] > 0 && decided[1] == claims.len(),
+        "decided {decided:?}"
+    );
+    assert!(fired > 0, "LET-2 fires somewhere");
 }

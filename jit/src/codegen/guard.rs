@@ -10,7 +10,7 @@
 //! interpreter, which is always right.
 
 use cranelift_codegen::ir::{InstBuilder, Value};
-use vigil_compiler::ir::{BinOp, Func, Ir, IrKind, Var};
+use vigil_compiler::ir::{AggKind, BinOp, Func, Ir, IrKind, Var};
 
 use super::conjuncts::{binders, mentions};
 use super::{Gen, R};
@@ -42,8 +42,9 @@ fn lookup_of(ir: &Ir) -> Option<&Ir> {
 }
 
 /// Whether the interpreter evaluates `ir` with no chance of an evaluation error: reads,
-/// comparisons, tests, lookups and the calls that cannot fail; no arithmetic, no aggregate,
-/// no shared value (which may compute anything).
+/// comparisons, tests, lookups, the calls that cannot fail, and counts, quantifiers, `first`,
+/// `last` and `distinct` over those; no arithmetic, no sum, no shared value (which may
+/// compute anything).
 pub(crate) fn cannot_fail(ir: &Ir) -> bool {
     match &ir.kind {
         IrKind::Lit(_) | IrKind::Var(_) => true,
@@ -75,6 +76,14 @@ pub(crate) fn cannot_fail(ir: &Ir) -> bool {
             matches!(func, Func::SortsBefore | Func::StartsWith | Func::Age)
                 && args.iter().all(cannot_fail)
         }
+        // Counting, picking and deduplicating cannot fail (a sum can overflow): only what
+        // they evaluate can.
+        IrKind::Agg {
+            kind: AggKind::Count | AggKind::Distinct | AggKind::First | AggKind::Last,
+            ..
+        }
+        | IrKind::Quant { .. }
+        | IrKind::Let { .. } => ir.children().into_iter().all(cannot_fail),
         _ => false,
     }
 }
