@@ -710,6 +710,30 @@ pub fn read_claim(layout: &ClaimLayout, text: &str) -> Result<Record, Rejected> 
     admit(layout, &mut FastMap::default(), 1, record).map(|c| c.record)
 }
 
+/// Reads claims a run admitted once already (spilled to a bucket file and read back), in
+/// parallel on the current pool, in order: each as [`read_claim`] reads it, with repeated
+/// texts shared as the file reader shares them.
+pub fn read_claims_again(layout: &ClaimLayout, texts: &[&[u8]]) -> Vec<Result<Record, Rejected>> {
+    use rayon::prelude::*;
+    if texts.is_empty() {
+        return Vec::new();
+    }
+    let parts = (rayon::current_num_threads().max(1) * PARTS_PER_THREAD)
+        .min(texts.len().div_ceil(MIN_PART_LINES));
+    texts
+        .par_chunks(texts.len().div_ceil(parts.max(1)))
+        .map(|part| {
+            let mut cache = TextCache::new();
+            part.iter()
+                .map(|t| parse_line(layout, &mut cache, 1, t))
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// Reads one non-blank line as a claim record, or says why not (all but the file-wide check
 /// that its `setl_id` is new, which `admit` makes).
 fn parse_line(

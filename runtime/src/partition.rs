@@ -28,7 +28,7 @@ use vigil_compiler::ir::{Ir, IrKind, MessagePart, Program, RuleIr, CLAIM};
 use vigil_compiler::model::Scope;
 use vigil_compiler::value::Record;
 
-use crate::claims::{read_claim, ClaimReader, ReadCounts, ReadError, Rejected};
+use crate::claims::{read_claims_again, ClaimReader, ReadCounts, ReadError, Rejected};
 use crate::engine::{Engine, RunData, RunOutput};
 
 /// Input bytes (claims and history files together) a run holds in memory at once by default.
@@ -363,38 +363,84 @@ fn spill_file(
 fn read_bucket(engine: &Engine, path: &Path) -> Result<Part, RunError> {
     let mut input = BufReader::with_capacity(1 << 16, File::open(path).map_err(RunError::Spill)?);
     let (mut claims, mut history) = (Vec::new(), Vec::new());
-    let mut buf = Vec::new();
+    // Lines are parsed a chunk at a time on every worker (in order), so only a chunk of text
+    // is held besides the records.
+    let mut chunk = Chunk::default();
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf).map_err(RunError::Spill)? == 0 {
+        let start = chunk.text.len();
+        if input
+            .read_until(b'\n', &mut chunk.text)
+            .map_err(RunError::Spill)?
+            == 0
+        {
             break;
         }
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let body = chunk.text[start..]
+            .strip_suffix(b"\n")
+            .unwrap_or(&chunk.text[start..]);
         let Some(tab) = body.iter().position(|&b| b == b'\t') else {
             return Err(RunError::Reread {
                 line: 0,
                 reason: "a bucket line has no tab".into(),
             });
         };
-        let (head, text) = (&body[..tab], &body[tab + 1..]);
-        let line = std::str::from_utf8(head.get(1..).unwrap_or_default())
+        let line = std::str::from_utf8(body[..tab].get(1..).unwrap_or_default())
             .ok()
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(0);
-        let text = std::str::from_utf8(text).map_err(|e| RunError::Reread {
-            line,
-            reason: e.to_string(),
-        })?;
-        let record = read_claim(&engine.layout, text).map_err(|r| RunError::Reread {
-            line,
-            reason: r.reason,
-        })?;
-        match head.first() {
-            Some(b'C') => claims.push(Arc::new(record)),
-            _ => history.push(Arc::new(record)),
+        let is_claim = body.first() == Some(&b'C');
+        chunk
+            .lines
+            .push((is_claim, line, start + tab + 1..start + body.len()));
+        if chunk.lines.len() >= CHUNK_LINES || chunk.text.len() >= CHUNK_BYTES {
+            chunk.parse(engine, &mut claims, &mut history)?;
         }
     }
+    chunk.parse(engine, &mut claims, &mut history)?;
     Ok((claims, history))
+}
+
+/// The most lines, and bytes, of a bucket parsed together.
+const CHUNK_LINES: usize = 4096;
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// Bucket lines read but not yet parsed: their text end to end, and per line whether it is a
+/// claim of the claims file, its line number there and where its JSON is in `text`.
+#[derive(Default)]
+struct Chunk {
+    text: Vec<u8>,
+    lines: Vec<(bool, u64, std::ops::Range<usize>)>,
+}
+
+impl Chunk {
+    /// Parses the chunk's lines into `claims` and `history`, and empties it.
+    fn parse(
+        &mut self,
+        engine: &Engine,
+        claims: &mut Vec<Arc<Record>>,
+        history: &mut Vec<Arc<Record>>,
+    ) -> Result<(), RunError> {
+        let texts: Vec<&[u8]> = self
+            .lines
+            .iter()
+            .map(|(_, _, span)| self.text.get(span.clone()).unwrap_or_default())
+            .collect();
+        let records = read_claims_again(&engine.layout, &texts);
+        for (&(is_claim, line, _), record) in self.lines.iter().zip(records) {
+            let record = record.map_err(|r| RunError::Reread {
+                line,
+                reason: r.reason,
+            })?;
+            if is_claim {
+                claims.push(Arc::new(record));
+            } else {
+                history.push(Arc::new(record));
+            }
+        }
+        self.text.clear();
+        self.lines.clear();
+        Ok(())
+    }
 }
 
 fn run_partitioned(
