@@ -251,31 +251,19 @@ impl Kernel {
                 prepare_ids.push(None);
                 continue;
             }
-            let id = module
-                .declare_function(&format!("prepare{l}"), Linkage::Local, &sig)
-                .map_err(|e| JitError::Codegen(e.to_string()))?;
-            ctx.func.signature = sig.clone();
-            ctx.func.name = UserFuncName::user(1, id.as_u32());
-            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
-            g.prepare(l, list.slot, &kept)
-                .map_err(|Unsupported(w)| JitError::Codegen(format!("prepare {l}: {w}")))?;
-            let target = module.target_config();
-            g.b.finalize(target);
-            module
-                .define_function(id, &mut ctx)
-                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
-            module.clear_context(&mut ctx);
+            let name = format!("prepare{l}");
+            let id = define(&mut module, &mut ctx, &sig, &name, 1, |func, target| {
+                let b = FunctionBuilder::new(func, &mut fctx);
+                let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
+                g.prepare(l, list.slot, &kept)?;
+                g.b.finalize(target);
+                Ok(())
+            })?;
             prepare_ids.push(Some(id));
         }
 
         let mut ids = Vec::new();
         for (n, (_, rules)) in plan.iter().enumerate() {
-            let id = module
-                .declare_function(&format!("group{n}"), Linkage::Local, &sig)
-                .map_err(|e| JitError::Codegen(e.to_string()))?;
-            ctx.func.signature = sig.clone();
-            ctx.func.name = UserFuncName::user(0, id.as_u32());
             let irs: Vec<&RuleIr> = rules.iter().map(|&i| &program.rules[i]).collect();
             let mut shared = BTreeSet::new();
             for r in &irs {
@@ -283,17 +271,15 @@ impl Kernel {
             }
             let shared: Vec<u32> = shared.into_iter().collect();
             let level = irs.first().and_then(|r| line_level(&shape, r));
-            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let mut g = Gen::new(b, program, &shape, &mut base, call_conv, level);
-            g.read_line_values(lines.clone());
-            g.group(&irs, &shared)
-                .map_err(|Unsupported(w)| JitError::Codegen(format!("group {n}: {w}")))?;
-            let target = module.target_config();
-            g.b.finalize(target);
-            module
-                .define_function(id, &mut ctx)
-                .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
-            module.clear_context(&mut ctx);
+            let name = format!("group{n}");
+            let id = define(&mut module, &mut ctx, &sig, &name, 0, |func, target| {
+                let b = FunctionBuilder::new(func, &mut fctx);
+                let mut g = Gen::new(b, program, &shape, &mut base, call_conv, level);
+                g.read_line_values(lines.clone());
+                g.group(&irs, &shared)?;
+                g.b.finalize(target);
+                Ok(())
+            })?;
             ids.push(id);
         }
         module
@@ -570,6 +556,33 @@ impl vigil_runtime::screen::Screen for Kernel {
     fn reads(&self) -> Option<&Reads> {
         Some(&self.reads)
     }
+}
+
+/// Declares function `name` in `module`, has `body` generate and finalize it (for the
+/// module's target) and defines it.
+fn define(
+    module: &mut JITModule,
+    ctx: &mut cranelift_codegen::Context,
+    sig: &cranelift_codegen::ir::Signature,
+    name: &str,
+    namespace: u32,
+    body: impl FnOnce(
+        &mut cranelift_codegen::ir::Function,
+        cranelift_codegen::isa::TargetFrontendConfig,
+    ) -> Result<(), Unsupported>,
+) -> Result<cranelift_module::FuncId, JitError> {
+    let id = module
+        .declare_function(name, Linkage::Local, sig)
+        .map_err(|e| JitError::Codegen(e.to_string()))?;
+    ctx.func.signature = sig.clone();
+    ctx.func.name = UserFuncName::user(namespace, id.as_u32());
+    body(&mut ctx.func, module.target_config())
+        .map_err(|Unsupported(w)| JitError::Codegen(format!("{name}: {w}")))?;
+    module
+        .define_function(id, ctx)
+        .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+    module.clear_context(ctx);
+    Ok(id)
 }
 
 /// The element level a line rule ranges over.

@@ -470,19 +470,7 @@ fn a_skipped_loop_hides_no_evaluation_error() {
     )
     .expect("write rules");
     let s = support::setup_at(dir.path());
-    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
-    let mut text = String::new();
-    for (i, line) in sample.lines().take(30).enumerate() {
-        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
-        if let Some(first) = v["fee_list"].as_array_mut().and_then(|l| l.first_mut()) {
-            if i % 2 == 0 {
-                first["cnt"] = "0".into();
-            }
-        }
-        text.push_str(&v.to_string());
-        text.push('\n');
-    }
-    let claims = read(&s.layout, text.as_bytes());
+    let claims = zero_counts(&s, 30);
     let verdicts = s
         .kernel
         .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
@@ -511,6 +499,24 @@ fn a_skipped_loop_hides_no_evaluation_error() {
     );
 }
 
+/// The first `n` sample claims, every other one with a first line of count 0 (a division by
+/// it fails in the interpreter).
+fn zero_counts(s: &support::Setup, n: usize) -> Vec<Arc<Record>> {
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let mut text = String::new();
+    for (i, line) in sample.lines().take(n).enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        if let Some(first) = v["fee_list"].as_array_mut().and_then(|l| l.first_mut()) {
+            if i % 2 == 0 {
+                first["cnt"] = "0".into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    read(&s.layout, text.as_bytes())
+}
+
 /// A let that can fail is evaluated first, as the interpreter does, even where `when` fails
 /// before reading it: native code must not decide a claim the interpreter reports an error
 /// for. A let that cannot fail is computed where `when` reads it, with the same verdicts.
@@ -524,19 +530,7 @@ fn a_failing_let_is_computed_first() {
     .expect("write rules");
     let s = support::setup_at(dir.path());
     assert_eq!(s.kernel.compiled(), 2, "{:?}", s.kernel.coverage);
-    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
-    let mut text = String::new();
-    for (i, line) in sample.lines().take(40).enumerate() {
-        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
-        if let Some(first) = v["fee_list"].as_array_mut().and_then(|l| l.first_mut()) {
-            if i % 2 == 0 {
-                first["cnt"] = "0".into();
-            }
-        }
-        text.push_str(&v.to_string());
-        text.push('\n');
-    }
-    let claims = read(&s.layout, text.as_bytes());
+    let claims = zero_counts(&s, 40);
     let verdicts = s
         .kernel
         .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
