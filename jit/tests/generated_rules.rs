@@ -78,7 +78,11 @@ fn num(depth: u32) -> BoxedStrategy<String> {
         }),
         1 => line_num("l").prop_map(|v| format!("count(distinct({v} for l in claim.fee_list))")),
         1 => (date(), date()).prop_map(|(a, b)| format!("days_between({a}, {b})")),
-        1 => (num(depth - 1), num(depth - 1)).prop_map(|(a, b)| format!("({a} / {b})")),
+        // A literal zero divisor does not check (V0314); a zero count does, and fails when run.
+        1 => (num(depth - 1), num(depth - 1)).prop_map(|(a, b)| {
+            let b = if b == "0" { "(line.cnt ?? 0)".to_string() } else { b };
+            format!("({a} / {b})")
+        }),
         1 => num(depth - 1).prop_map(|a| format!("(-{a})")),
         1 => num(depth - 1).prop_map(|a| format!("abs({a})")),
         1 => (num(depth - 1), 0i64..5).prop_map(|(a, p)| format!("round({a}, {p})")),
