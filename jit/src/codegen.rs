@@ -29,6 +29,7 @@ use crate::calls;
 use crate::line_values::LineValues;
 use crate::shape::Shape;
 
+mod chained;
 mod conjuncts;
 mod guard;
 mod lazy;
@@ -658,7 +659,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 var,
                 source,
                 body,
-            } => self.quant(*all, *var, source, body),
+            } => self.quant(ir, *all, *var, source, body),
             IrKind::Agg {
                 kind: AggKind::Count,
                 source,
@@ -701,6 +702,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 value,
                 by: None,
             } => self.aggregate(
+                ir,
                 *kind,
                 *var,
                 source,
@@ -1075,17 +1077,9 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.ins().bxor_imm_u(known_absent, 1)
     }
 
-    /// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
-    fn plain_word(k: K) -> bool {
-        !matches!(
-            k,
-            K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
-        )
-    }
-
     /// 1 when both are present and equal.
     fn equal(&mut self, a: (Value, K), b: (Value, K)) -> R<Value> {
-        if a.1 == b.1 && Self::plain_word(a.1) {
+        if a.1 == b.1 && plain_word(a.1) {
             // Words of one kind compare as they are, and equal words are both present or
             // both absent: no branch.
             let e = self.b.ins().icmp(IntCC::Equal, a.0, b.0);
@@ -1134,7 +1128,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         match op {
             // Equal to a value known present: present too, so equal words are enough.
             BinOp::Eq
-                if x.1 == y.1 && (some(self, a) || some(self, b)) && Self::plain_word(x.1) =>
+                if x.1 == y.1 && (some(self, a) || some(self, b)) && plain_word(x.1) =>
             {
                 let e = self.b.ins().icmp(IntCC::Equal, x.0, y.0);
                 Ok((self.b.ins().uextend(W, e), K::Bool))
@@ -1605,6 +1599,20 @@ impl<'a, 'f> Gen<'a, 'f> {
         }
     }
 
+    /// A loop over a source, or over the chain the plan gives it (`chained`).
+    fn each_in_or_chained(
+        &mut self,
+        source: Source,
+        chained: Option<chained::Chained>,
+        var: Var,
+        body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        match chained {
+            Some(c) => self.each_chained(c, var, body),
+            None => self.each_in(source, var, body),
+        }
+    }
+
     /// `groups(var in source by by where filter)`: checks every element's `filter` and `by`
     /// once here, as the interpreter evaluates them here (a bail where it would fail), and
     /// gives the definition's word.
@@ -1786,7 +1794,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         })
     }
 
-    fn quant(&mut self, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
+    fn quant(&mut self, node: &Ir, all: bool, var: Var, source: &Ir, body: &Ir) -> R<(Value, K)> {
         let src = self.source_of(source)?;
         let result = self.b.declare_var(W);
         let start = self.iconst(all as i64);
@@ -1797,7 +1805,8 @@ impl<'a, 'f> Gen<'a, 'f> {
             _ => None,
         };
         self.only_if(guard, |g| {
-            g.each_in(src, var, |g| {
+            let chained = if all { None } else { g.chain_start(node)? };
+            g.each_in_or_chained(src, chained, var, |g| {
                 let (v, _) = g.expr(body)?;
                 let holds = g.truth(v);
                 // `all` stops at the first row that does not hold, `exists` at the first that does.
@@ -1884,6 +1893,7 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     fn aggregate(
         &mut self,
+        node: &Ir,
         kind: AggKind,
         var: Var,
         source: &Ir,
@@ -1921,7 +1931,11 @@ impl<'a, 'f> Gen<'a, 'f> {
             Source::Groups(_) => None,
         };
         self.only_if(guard, |g| {
-            g.each_in(src, var, |g| {
+            let chained = match filter {
+                Some(_) => g.chain_start(node)?,
+                None => None,
+            };
+            g.each_in_or_chained(src, chained, var, |g| {
                 let pass = g.passes(filter)?;
                 let (yes, done) = (g.b.create_block(), g.b.create_block());
                 let stop_var = g.b.declare_var(W);
@@ -2066,11 +2080,21 @@ impl<'a, 'f> Gen<'a, 'f> {
                     Func::StartsWith => calls::starts_with as *const () as usize,
                     _ => calls::sorts_before as *const () as usize,
                 };
+                // A text sorts after itself and starts with itself: the same id needs no
+                // call (a line compared with itself in a pair check).
+                let same = self.b.ins().icmp(IntCC::Equal, a.0, b.0);
+                let same = self.b.ins().uextend(W, same);
+                let call = self.b.ins().bxor_imm_u(same, 1);
+                let call = self.b.ins().band(both, call);
+                let itself = self.iconst((func == Func::StartsWith) as i64);
                 self.branch(
-                    both,
+                    call,
                     |g| Ok(g.call_checked(ctx_two, target, &[ctx, a.0, b.0])),
                     // The interpreter answers absent for an absent argument: not true.
-                    |g| Ok(g.iconst(ABSENT)),
+                    |g| {
+                        let absent = g.iconst(ABSENT);
+                        Ok(g.b.ins().select(both, itself, absent))
+                    },
                 )?
             }
             _ => return unsupported(format!("the function {func:?} on these arguments")),
@@ -2227,6 +2251,14 @@ impl Gen<'_, '_> {
         )?;
         Ok((self.b.ins().select(take_b, q, p), k))
     }
+}
+
+/// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
+pub(crate) fn plain_word(k: K) -> bool {
+    !matches!(
+        k,
+        K::Level(_) | K::Table(_) | K::Groups(_) | K::Group(_) | K::Items(_)
+    )
 }
 
 fn g_min_day() -> i64 {

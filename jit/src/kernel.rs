@@ -52,10 +52,12 @@ struct Group {
 struct Prepare {
     /// The claim's list slot.
     list_slot: usize,
-    /// Values per line (the stride of the scratch array).
+    /// Words per line (the stride of the scratch array).
     entries: usize,
     /// `fn(ctx, claim_row, 0) -> 0, or 1 when it bailed`; None when no value compiled.
     func: Option<GroupFn>,
+    /// The chains linked after the values: (key words, head word, next word) of each line.
+    chains: Vec<(Vec<usize>, usize, usize)>,
 }
 
 /// The JIT module's code stays mapped while the kernel lives.
@@ -218,26 +220,16 @@ impl Kernel {
                 let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
                 let mut only = vec![None; list.entries.len()];
                 only[e] = Some((entry.var, entry.expr));
-                ks.push(g.prepare(l, list.slot, &only).ok().and_then(|k| k[e]));
+                ks.push(
+                    g.prepare(l, list.slot, &only, only.len())
+                        .ok()
+                        .and_then(|k| k[e]),
+                );
             }
             kinds.push(ks);
         }
         lines.settle(&kinds);
-        let line_values = lines
-            .lists
-            .iter()
-            .flat_map(|l| {
-                l.entries.iter().filter_map(move |e| {
-                    let kind = e.kind?;
-                    let line = format!("${}", e.var);
-                    Some(format!(
-                        "per line of .{} (the line is {line}): {} : {kind:?}",
-                        l.slot,
-                        vigil_compiler::ir::show(e.expr)
-                    ))
-                })
-            })
-            .collect();
+        let line_values = lines.describe();
         let lines = std::rc::Rc::new(lines);
         let mut ctx = module.make_context();
         let mut prepare_ids = Vec::new();
@@ -255,7 +247,7 @@ impl Kernel {
             let id = define(&mut module, &mut ctx, &sig, &name, 1, |func, target| {
                 let b = FunctionBuilder::new(func, &mut fctx);
                 let mut g = Gen::new(b, program, &shape, &mut base, call_conv, None);
-                g.prepare(l, list.slot, &kept)?;
+                g.prepare(l, list.slot, &kept, list.stride)?;
                 g.b.finalize(target);
                 Ok(())
             })?;
@@ -306,7 +298,12 @@ impl Kernel {
             .zip(prepare_ids)
             .map(|(list, id)| Prepare {
                 list_slot: list.slot,
-                entries: list.entries.len(),
+                entries: list.stride,
+                chains: list
+                    .chains
+                    .iter()
+                    .filter_map(|c| c.words.map(|(h, n)| (c.keys.clone(), h, n)))
+                    .collect(),
                 func: id.map(|id| {
                     let ptr = module.get_finalized_function(id);
                     // SAFETY: defined above with exactly this signature.
@@ -430,12 +427,13 @@ impl Kernel {
         }
         let mut header = vec![0i64; 3 * self.prepares.len()];
         let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); self.prepares.len()];
+        let mut order = Vec::new();
         for claim in 0..claims.rows {
             if !wanted(claim) {
                 continue;
             }
             report(claim, Event::Start);
-            if !self.prepare(claims, claim, &ctx, &mut header, &mut scratch) {
+            if !self.prepare(claims, claim, &ctx, &mut header, &mut scratch, &mut order) {
                 bail_all(claim, &mut report);
                 report(claim, Event::End);
                 continue;
@@ -484,6 +482,7 @@ impl Kernel {
         ctx: &Ctx,
         header: &mut [i64],
         scratch: &mut [Vec<i64>],
+        order: &mut Linking,
     ) -> bool {
         for (l, p) in self.prepares.iter().enumerate() {
             let (Some(func), Some(array)) = (p.func, scratch.get_mut(l)) else {
@@ -506,9 +505,72 @@ impl Kernel {
             if unsafe { func(ctx, claim as i64, 0) } != 0 {
                 return false;
             }
+            for (keys, head, next) in &p.chains {
+                link(&mut array[..need], p.entries, keys, (*head, *next), order);
+            }
         }
         ctx.lines.set(header.as_ptr());
         true
+    }
+}
+
+/// An open-addressing table of keys met while linking a chain, reused from claim to claim:
+/// (first key word, second, first line, last line so far); a first line of `u32::MAX` marks
+/// an empty slot.
+type Linking = Vec<(i64, i64, u32, u32)>;
+
+/// Links a chain over one claim's lines (`line_values::Chain`, at most two keys): in each
+/// line's words (`stride` per line, `words` holding exactly the claim's lines), at `head` the
+/// index of the first line whose `keys` words equal its own, at `next` the index of the next
+/// such line, or the number of lines after the last. Native code walks it from a line to
+/// every line with the same key, in line order. One pass in line order, a hash probe a line.
+fn link(
+    words: &mut [i64],
+    stride: usize,
+    keys: &[usize],
+    (head, next): (usize, usize),
+    table: &mut Linking,
+) {
+    const EMPTY: u32 = u32::MAX;
+    let lines = words.len().checked_div(stride).unwrap_or(0);
+    let size = (2 * lines).next_power_of_two().max(8);
+    table.clear();
+    table.resize(size, (0, 0, EMPTY, 0));
+    let mask = size - 1;
+    let word = |words: &[i64], at: usize, k: Option<&usize>| {
+        k.and_then(|k| words.get(at + k)).copied().unwrap_or(0)
+    };
+    let set = |words: &mut [i64], at: usize, value: i64| {
+        if let Some(w) = words.get_mut(at) {
+            *w = value;
+        }
+    };
+    for line in 0..lines {
+        let at = line * stride;
+        let (k1, k2) = (word(words, at, keys.first()), word(words, at, keys.get(1)));
+        let mixed = (k1 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (k2 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mut h = ((mixed ^ (mixed >> 32)) as usize) & mask;
+        set(words, at + next, lines as i64);
+        // At most `lines` of the `size > lines` slots are taken: the probe ends.
+        loop {
+            // `h` is masked below `size`, the table's length.
+            let slot = &mut table[h];
+            if slot.2 == EMPTY {
+                *slot = (k1, k2, line as u32, line as u32);
+                set(words, at + head, line as i64);
+                break;
+            }
+            if slot.0 == k1 && slot.1 == k2 {
+                let last = slot.3 as usize;
+                slot.3 = line as u32;
+                let first = i64::from(slot.2);
+                set(words, last * stride + next, line as i64);
+                set(words, at + head, first);
+                break;
+            }
+            h = (h + 1) & mask;
+        }
     }
 }
 

@@ -12,7 +12,9 @@
 //! expressions that cannot fail qualify, so that does not happen for a line the rule
 //! would have passed over.
 
-use std::collections::HashMap;
+mod chains;
+
+use std::collections::{HashMap, HashSet};
 
 use vigil_compiler::ir::{Ir, IrKind, Program, RuleIr, SharedScope, Var, CLAIM, LINE};
 use vigil_compiler::model::Scope;
@@ -34,6 +36,30 @@ pub(crate) struct ListValues<'a> {
     /// The claim's list slot.
     pub slot: usize,
     pub entries: Vec<Entry<'a>>,
+    /// The chains linked over the lines (`chains`), after the entries in each line's words.
+    pub chains: Vec<Chain>,
+    /// Words per line: the entries, then two per live chain (set by `settle`).
+    pub stride: usize,
+}
+
+/// The lines of a claim that share a key (the words of some entries), linked in line order.
+pub(crate) struct Chain {
+    /// The entries whose words make the key.
+    pub keys: Vec<usize>,
+    /// Where each line's words hold the chain: the index (from the list's first row) of the
+    /// first line with its key, and of the next line with its key (the number of lines
+    /// after the last). None when a key entry did not compile: the chain is not linked.
+    pub words: Option<(usize, usize)>,
+}
+
+/// A loop that walks a chain instead of every line (`chains`).
+pub(crate) struct ChainUse {
+    pub list: usize,
+    pub chain: usize,
+    /// The variable bound to the line the walk starts from.
+    pub outer: Var,
+    /// Per key entry of the chain, in its order: the variable its conjunct compares with.
+    pub vars: Vec<Var>,
 }
 
 /// What the rules of a kernel read per line, by list, and where they read it.
@@ -42,6 +68,8 @@ pub(crate) struct LineValues<'a> {
     pub lists: Vec<ListValues<'a>>,
     /// By the address of an occurrence in the program's IR: (list, entry, its line variable).
     at: HashMap<*const Ir, (usize, usize, Var)>,
+    /// By the address of a loop's node: the chain it may walk.
+    loops: HashMap<*const Ir, ChainUse>,
 }
 
 /// An expression that qualifies, where it occurs.
@@ -57,6 +85,13 @@ struct Occurrence<'a> {
 impl<'a> LineValues<'a> {
     /// The values the rules read in loops, with every occurrence of each.
     pub fn plan(program: &'a Program, rules: &[&'a RuleIr]) -> LineValues<'a> {
+        let candidates = chains::find(program, rules);
+        // A chain's keys are values even where they are cheap to compute: the chain is
+        // linked from their words.
+        let forced: HashSet<(usize, String)> = candidates
+            .iter()
+            .flat_map(|c| c.keyed.iter().map(|(_, k)| (c.slot, k.clone())))
+            .collect();
         let mut found = Vec::new();
         for rule in rules {
             if rule.scope == Scope::Provider {
@@ -67,9 +102,9 @@ impl<'a> LineValues<'a> {
                 own.push((LINE, slot, false));
             }
             for (_, e) in &rule.lets {
-                visit(program, e, &mut own, &mut found);
+                visit(program, e, &mut own, &forced, &mut found);
             }
-            visit(program, &rule.when, &mut own, &mut found);
+            visit(program, &rule.when, &mut own, &forced, &mut found);
         }
         let mut plan = LineValues::default();
         let mut by_key: HashMap<(usize, &str), (usize, usize)> = HashMap::new();
@@ -84,6 +119,8 @@ impl<'a> LineValues<'a> {
                     plan.lists.push(ListValues {
                         slot: o.slot,
                         entries: Vec::new(),
+                        chains: Vec::new(),
+                        stride: 0,
                     });
                     plan.lists.len() - 1
                 }
@@ -101,7 +138,84 @@ impl<'a> LineValues<'a> {
                 plan.at.insert(o.ir as *const Ir, (list, entry, o.var));
             }
         }
+        for c in candidates {
+            let places: Option<Vec<(usize, usize)>> = c
+                .keyed
+                .iter()
+                .map(|(_, k)| by_key.get(&(c.slot, k.as_str())).copied())
+                .collect();
+            let Some(places) = places else {
+                continue;
+            };
+            let Some(&(list, _)) = places.first() else {
+                continue;
+            };
+            let keys: Vec<usize> = places.iter().map(|&(_, e)| e).collect();
+            let chains = &mut plan.lists[list].chains;
+            let chain = match chains.iter().position(|ch| ch.keys == keys) {
+                Some(i) => i,
+                None => {
+                    chains.push(Chain { keys, words: None });
+                    chains.len() - 1
+                }
+            };
+            plan.loops.insert(
+                c.node as *const Ir,
+                ChainUse {
+                    list,
+                    chain,
+                    outer: c.outer,
+                    vars: c.keyed.iter().map(|(v, _)| *v).collect(),
+                },
+            );
+        }
         plan
+    }
+
+    /// The values and linked chains, one line each, in the IR's notation (`Kernel::line_values`).
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in &self.lists {
+            for e in &l.entries {
+                if let Some(kind) = e.kind {
+                    out.push(format!(
+                        "per line of .{} (the line is ${}): {} : {kind:?}",
+                        l.slot,
+                        e.var,
+                        vigil_compiler::ir::show(e.expr)
+                    ));
+                }
+            }
+            for (c, chain) in l.chains.iter().enumerate() {
+                if chain.words.is_none() {
+                    continue;
+                }
+                let keys: Vec<String> = chain
+                    .keys
+                    .iter()
+                    .filter_map(|&k| l.entries.get(k))
+                    .map(|e| vigil_compiler::ir::show(e.expr))
+                    .collect();
+                let walks = self
+                    .loops
+                    .values()
+                    .filter(|u| std::ptr::eq(&self.lists[u.list], l) && u.chain == c)
+                    .count();
+                out.push(format!(
+                    "lines of .{} chained by {}: walked by {walks} loop{}",
+                    l.slot,
+                    keys.join(", "),
+                    if walks == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        out
+    }
+
+    /// The chain the loop `node` may walk, with its list's plan.
+    pub fn chain_of(&self, node: &Ir) -> Option<(&ChainUse, &ListValues<'a>)> {
+        let using = self.loops.get(&(node as *const Ir))?;
+        Some((using, self.lists.get(using.list)?))
     }
 
     /// Where `ir` is read from, if it is one of the values: (list, entry, line variable, kind).
@@ -118,11 +232,27 @@ impl<'a> LineValues<'a> {
 
     /// Drops the entries the prepare function could not compile, keeping the others'
     /// places (`kinds[list][entry]`: None for a dropped one).
+    /// A chain is linked only when every key compiled to a word equal words of which are
+    /// equal values.
     pub fn settle(&mut self, kinds: &[Vec<Option<K>>]) {
         for (list, ks) in self.lists.iter_mut().zip(kinds) {
             for (e, k) in list.entries.iter_mut().zip(ks) {
                 e.kind = *k;
             }
+            let mut stride = list.entries.len();
+            for chain in &mut list.chains {
+                let plain = chain.keys.iter().all(|&e| {
+                    list.entries
+                        .get(e)
+                        .and_then(|e| e.kind)
+                        .is_some_and(crate::codegen::plain_word)
+                });
+                chain.words = plain.then(|| {
+                    stride += 2;
+                    (stride - 2, stride - 1)
+                });
+            }
+            list.stride = stride;
         }
     }
 }
@@ -133,23 +263,27 @@ fn visit<'a>(
     program: &'a Program,
     ir: &'a Ir,
     own: &mut Vec<(Var, usize, bool)>,
+    forced: &HashSet<(usize, String)>,
     found: &mut Vec<Occurrence<'a>>,
 ) {
-    if let Some((var, slot, looped)) = qualifies(program, ir, own) {
-        found.push(Occurrence {
-            ir,
-            var,
-            slot,
-            looped,
-            key: key(program, ir, var),
-        });
-        return;
+    if let Some((var, slot, looped, cheap)) = line_of(program, ir, own) {
+        let key = key(program, ir, var);
+        if !cheap || forced.contains(&(slot, key.clone())) {
+            found.push(Occurrence {
+                ir,
+                var,
+                slot,
+                looped,
+                key,
+            });
+            return;
+        }
     }
     let (var, source) = match &ir.kind {
         IrKind::Quant { var, source, .. } | IrKind::Agg { var, source, .. } => (*var, source),
         _ => {
             for c in ir.children() {
-                visit(program, c, own, found);
+                visit(program, c, own, forced, found);
             }
             return;
         }
@@ -157,10 +291,10 @@ fn visit<'a>(
     let children = ir.children();
     // The source first: it is evaluated outside the loop.
     if let Some((first, rest)) = children.split_first() {
-        visit(program, first, own, found);
+        visit(program, first, own, forced, found);
         let pushed = own_list(source).map(|slot| own.push((var, slot, true)));
         for c in rest {
-            visit(program, c, own, found);
+            visit(program, c, own, forced, found);
         }
         if pushed.is_some() {
             own.pop();
@@ -180,9 +314,9 @@ fn own_list(source: &Ir) -> Option<usize> {
     }
 }
 
-/// Whether `ir` is a per-line value worth keeping: the line it reads, its list, and whether
-/// that line is bound by a loop.
-fn qualifies(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(Var, usize, bool)> {
+/// Whether `ir` is a per-line value: the line it reads, its list, whether that line is bound
+/// by a loop, and whether it is cheap (reading it back would cost what computing it does).
+fn line_of(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(Var, usize, bool, bool)> {
     let word = !matches!(
         ir.ty.unwrap_optional(),
         Ty::List(_) | Ty::Record(_) | Ty::Group(..) | Ty::Error
@@ -223,9 +357,7 @@ fn qualifies(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(
         stack.extend(n.children());
     }
     // A field compared with a literal costs what reading it back would.
-    if nodes < 8 && !costly {
-        return None;
-    }
+    let cheap = nodes < 8 && !costly;
     let free: Vec<Var> = used
         .into_iter()
         .filter(|v| *v != CLAIM && !declared.contains(v))
@@ -238,7 +370,7 @@ fn qualifies(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(
     own.iter()
         .rev()
         .find(|(v, _, _)| *v == line)
-        .map(|&(v, slot, looped)| (v, slot, looped))
+        .map(|&(v, slot, looped)| (v, slot, looped, cheap))
 }
 
 /// The expression with its line renamed and its spans cleared: equal keys, equal values.

@@ -17,7 +17,7 @@ use vigil_runtime::claims::{ClaimLayout, ClaimReader};
 use vigil_runtime::tables::{LoadedTable, Tables, TablesOnly};
 
 mod support;
-use support::{base_dir, book, lines_of, read, setup_at};
+use support::{base_dir, book, lines_of, number_binders, read, setup_at, CHAINED};
 
 fn int_lit() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -191,6 +191,7 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
         Just("line.cnt is none".to_string()),
         Just("line.pric is some(p) and p > 1".to_string()),
         Just(SOME_CODE.to_string()),
+        prop::sample::select(CHAINED.to_vec()).prop_map(str::to_string),
         Just("line.hilist_code?.category == claim.dscg_maindiag_code?.category".to_string()),
         Just("(line.hilist_code?.category ?? \"\") <= \"XB0\"".to_string()),
         Just("(line.rx_drord_no ?? \"\") >= \"RX2\"".to_string()),
@@ -278,6 +279,7 @@ fn generated_rules_agree() {
     let native_rules = std::cell::Cell::new(0usize);
     let bailed = std::cell::Cell::new(0usize);
     let with_line_values = std::cell::Cell::new(0usize);
+    let with_chains = std::cell::Cell::new(0usize);
     runner
         .run(&rules, |whens| {
             let mut src = String::new();
@@ -299,7 +301,7 @@ fn generated_rules_agree() {
                         }
                         renamed.push_str(part);
                     }
-                    renamed
+                    number_binders(&renamed)
                 })
                 .collect();
             for (i, w) in whens.iter().enumerate() {
@@ -335,6 +337,9 @@ fn generated_rules_agree() {
             native_rules.set(native_rules.get() + kernel.compiled());
             if !kernel.line_values.is_empty() {
                 with_line_values.set(with_line_values.get() + 1);
+            }
+            if kernel.line_values.iter().any(|v| v.contains("chained by")) {
+                with_chains.set(with_chains.get() + 1);
             }
             let mut reader = ClaimReader::new(&layout, &text[..]);
             let claims: Vec<Arc<Record>> =
@@ -375,6 +380,10 @@ fn generated_rules_agree() {
     assert!(
         with_line_values.get() > 0,
         "some generated rulebooks read values computed per line ahead"
+    );
+    assert!(
+        with_chains.get() > 0,
+        "some generated rulebooks walk chains of the lines that share a key"
     );
     // Mixed scales (an int against a decimal, a 2-place literal against a 4-place column) are
     // decided natively, not handed back: only the edge claims' wide values should bail.

@@ -3,13 +3,59 @@
 
 mod support;
 
-use support::setup;
+use support::{base_dir, book, lines_of, number_binders, read, setup, setup_at, CHAINED};
+use vigil_compiler::interp::ClaimEval;
+use vigil_jit::Verdict;
+use vigil_runtime::batch::Batch;
+use vigil_runtime::tables::TablesOnly;
 
 /// The national rulebook's: the event date (DUP, PAIR-001, PAIR-002, BEDIDLE read it in
-/// loops, and the line rules for their own line) and CN-DIEM-001's per-diem test in its
-/// `groups(…)` filter. Nothing that can fail is computed ahead (a division, an aggregate).
+/// loops, and the line rules for their own line), the code (DUP's key) and CN-DIEM-001's
+/// per-diem test in its `groups(…)` filter. Nothing that can fail is computed ahead (a
+/// division, an aggregate). The pair rules' loops walk chains of the lines that share the
+/// line's key: DUP by code and date, PAIR-001 and PAIR-002 by date.
 #[test]
 fn the_national_rules_read_the_event_date_and_the_per_diem_flag_per_line() {
     let s = setup();
     insta::assert_snapshot!(s.kernel.line_values.join("\n"));
+}
+
+/// Which loops walk a chain of the lines sharing a key (`line_values/chains.rs`): the first
+/// six of `CHAINED` do (two keys, `first` with a value, the key on the right, `max`, a loop's
+/// own line as the start, `last` with a conjunct that can fail after the key); the last three
+/// do not (a conjunct that can fail before the key, no variable bound from a line, `all`).
+/// On the samples every chained rule decides natively (the walk's check never bails) and
+/// agrees with the interpreter.
+#[test]
+fn loops_comparing_with_a_line_s_key_walk_its_chain() {
+    let dir = base_dir();
+    let mut src = String::new();
+    for (i, leaf) in CHAINED.iter().enumerate() {
+        src.push_str(&format!(
+            "rule CHAIN-{i} \"chained\" {{\n  severity info\n  basis \"b\"\n  for line in claim.fee_list\n  when {}\n  message \"x\"\n}}\n\n",
+            number_binders(leaf)
+        ));
+    }
+    std::fs::write(dir.path().join("chains.vigil"), &src).expect("write rules");
+    let s = setup_at(dir.path());
+    assert_eq!(s.kernel.compiled(), CHAINED.len(), "{:?}", s.kernel.coverage);
+    insta::assert_snapshot!(s.kernel.line_values.join("\n"));
+
+    let text = std::fs::read(book().join("samples/claims.jsonl")).expect("samples");
+    let claims = read(&s.layout, &text);
+    let batch = Batch::new(&s.layout, &claims, s.kernel.strings());
+    let data = TablesOnly(&s.tables);
+    let mut fired = 0;
+    for (claim, per_rule) in claims.iter().zip(s.kernel.verdicts(&batch)) {
+        let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
+        for (rule, verdict) in per_rule.iter().enumerate() {
+            let Verdict::Decided(lines) = verdict else {
+                panic!("rule {rule} on {:?}: {verdict:?}", claim.get(s.layout.setl_id()));
+            };
+            let want = eval.rule(rule).map(|h| lines_of(&h));
+            assert_eq!(Ok(lines), want.as_ref(), "rule {rule}");
+            fired += lines.len();
+        }
+    }
+    assert!(fired > 0, "the samples fire some of the chained rules");
 }

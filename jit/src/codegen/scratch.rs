@@ -25,7 +25,7 @@ impl<'a> Gen<'a, '_> {
     }
 
     /// The header words of list `list`: (array address, first row, rows).
-    fn scratch_header(&mut self, list: usize) -> (Value, Value, Value) {
+    pub(super) fn scratch_header(&mut self, list: usize) -> (Value, Value, Value) {
         // The header and its words do not change while the function runs and are always
         // there to read: loads that may move, so repeated reads merge and leave loops.
         let flags = MemFlagsData::trusted().with_readonly().with_can_move();
@@ -64,7 +64,7 @@ impl<'a> Gen<'a, '_> {
             None if var == LINE && self.line_level == Some(level) => self.line,
             None => return Ok(None),
         };
-        let entries = plan.lists[list].entries.len() as i64;
+        let entries = plan.lists[list].stride as i64;
         let (base, first, rows) = self.scratch_header(list);
         // The row is one of the claim's by construction; a row outside would read outside
         // the array, so it is checked (and bails) all the same.
@@ -101,12 +101,14 @@ impl<'a> Gen<'a, '_> {
 
     /// The body of a prepare function `fn(ctx, claim, _) -> 0, or 1 when it bailed`: for
     /// every row of the claim's list `list` (slot `slot`), each expression with its line
-    /// variable bound to the row, stored in the scratch array. Gives each one's kind.
+    /// variable bound to the row, stored in the scratch array (`stride` words per row, the
+    /// entries first). Gives each one's kind.
     pub fn prepare(
         &mut self,
         list: usize,
         slot: usize,
         entries: &[Option<(Var, &Ir)>],
+        stride: usize,
     ) -> R<Vec<Option<K>>> {
         let Some(level) = self.shape.list_level(0, slot) else {
             return unsupported("a list that is not laid out");
@@ -116,7 +118,7 @@ impl<'a> Gen<'a, '_> {
         let (base, first, rows) = self.scratch_header(list);
         let end = self.b.ins().iadd(first, rows);
         let mut kinds = vec![None; entries.len()];
-        let n = entries.len() as i64;
+        let n = stride.max(entries.len()) as i64;
         let range = (first, end, K::Level(level), None);
         // Each entry in a space of its own, as the rules' variables are apart from each other.
         let mut failure = None;

@@ -1,0 +1,138 @@
+//! Loops that walk a chain of the claim's lines sharing a key instead of every line
+//! (`line_values::chains` says which loops may and why skipping the other lines is exact).
+//!
+//! The plan reads the rule's scopes to pick the line the walk starts from; the code does not
+//! trust that reading: before the walk it compares the words the keyed conjuncts compare with
+//! against that line's own key words, and bails (the interpreter decides the rule) where they
+//! differ. So a walk only ever skips lines whose key differs from the compared words.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use vigil_compiler::ir::{Ir, Var, LINE};
+
+use super::{Gen, K, R, W};
+
+/// Where a chain walk starts, and what it reads.
+#[derive(Clone, Copy)]
+pub(super) struct Chained {
+    /// The first line's index from the list's first row.
+    start: Value,
+    /// The planned list (its scratch header).
+    list: usize,
+    /// Words per line, and the word holding the next line's index.
+    stride: usize,
+    next: usize,
+    /// The level of the list's rows.
+    level: usize,
+}
+
+impl<'a> Gen<'a, '_> {
+    /// The chain the loop `node` walks, when the plan names one whose keys compiled and the
+    /// line it starts from is bound here; checks that the compared variables hold that
+    /// line's key words (bails where they do not).
+    pub(super) fn chain_start(&mut self, node: &Ir) -> R<Option<Chained>> {
+        let Some(plan) = self.lines.clone() else {
+            return Ok(None);
+        };
+        let Some((using, list)) = plan.chain_of(node) else {
+            return Ok(None);
+        };
+        let Some((chain, Some((head, next)))) =
+            list.chains.get(using.chain).map(|c| (c, c.words))
+        else {
+            return Ok(None);
+        };
+        let Some(level) = self.shape.list_level(0, list.slot) else {
+            return Ok(None);
+        };
+        let row = match self.vars.get(&(self.space, using.outer)).copied() {
+            Some((slot, K::Level(l))) if l == level => self.b.use_var(slot),
+            Some(_) => return Ok(None),
+            None if using.outer == LINE && self.line_level == Some(level) => self.line,
+            None => return Ok(None),
+        };
+        let mut compared = Vec::with_capacity(using.vars.len());
+        for (&var, &entry) in using.vars.iter().zip(&chain.keys) {
+            let kind = list.entries.get(entry).and_then(|e| e.kind);
+            match self.vars.get(&(self.space, var)) {
+                Some(&(_, k)) if Some(k) == kind => {}
+                _ => return Ok(None),
+            }
+            compared.push((self.var(var)?.0, entry));
+        }
+        let stride = list.stride;
+        let (base, first, rows) = self.scratch_header(using.list);
+        let i = self.b.ins().isub(row, first);
+        let outside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
+        let outside = self.b.ins().uextend(W, outside);
+        self.bail_if(outside);
+        let at = self.b.ins().imul_imm_s(i, stride as i64);
+        let word = |g: &mut Self, k: usize| {
+            let w = g.b.ins().iadd_imm_s(at, k as i64);
+            let offset = g.b.ins().ishl_imm_u(w, 3);
+            let addr = g.b.ins().iadd(base, offset);
+            g.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
+        };
+        let mut differs = self.iconst(0);
+        for (v, entry) in compared {
+            let own = word(self, entry);
+            let ne = self.b.ins().icmp(IntCC::NotEqual, own, v);
+            let ne = self.b.ins().uextend(W, ne);
+            differs = self.b.ins().bor(differs, ne);
+        }
+        self.bail_if(differs);
+        let start = word(self, head);
+        Ok(Some(Chained {
+            start,
+            list: using.list,
+            stride,
+            next,
+            level,
+        }))
+    }
+
+    /// A loop over the lines of a chain from its start, binding each row to `var`; `body`
+    /// says (0/1 word) whether to stop early.
+    pub(super) fn each_chained(
+        &mut self,
+        c: Chained,
+        var: Var,
+        mut body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        let i = self.b.declare_var(W);
+        self.b.def_var(i, c.start);
+        let (header, body_block, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let (base, first, rows) = self.scratch_header(c.list);
+        let at = self.b.use_var(i);
+        // The chain's indexes are below the number of lines, and that number ends it: the
+        // test that ends the walk is also the one that keeps every read inside the array.
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, rows);
+        self.b.ins().brif(more, body_block, &[], exit, &[]);
+        self.b.switch_to_block(body_block);
+        let row = self.b.ins().iadd(first, at);
+        self.bind(var, row, K::Level(c.level));
+        self.loop_rows.insert((self.space, var));
+        let stop = body(self)?;
+        let step = self.b.create_block();
+        self.b.ins().brif(stop, exit, &[], step, &[]);
+        self.b.switch_to_block(step);
+        let w = self.b.ins().imul_imm_s(at, c.stride as i64);
+        let w = self.b.ins().iadd_imm_s(w, c.next as i64);
+        let offset = self.b.ins().ishl_imm_u(w, 3);
+        let addr = self.b.ins().iadd(base, offset);
+        let next = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+}

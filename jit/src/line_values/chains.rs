@@ -1,0 +1,203 @@
+//! Loops that keep only the lines whose key equals the key of a line already bound: the self
+//! joins of the pair rules, `count(other in claim.fee_list where other.hilist_code == code
+//! and event_date(claim, other) == d and …)` with `code` and `d` bound from the line under
+//! review. Such a loop can walk a chain of the lines that share that line's key (linked once
+//! per claim, after the per-line values) instead of every line of the claim: what the
+//! hand-written baseline does by sorting a claim's lines by (code, day).
+//!
+//! Walking the chain is exact when every line it skips fails the filter without an error:
+//! each keyed conjunct is an equality of a per-line value with a variable, and every conjunct
+//! up to the last keyed one cannot fail. Only loops whose result is made of the rows that pass
+//! the filter qualify (`exists`, and `count`, `sum`, `min`, `max`, `first`, `last` with a
+//! `where`), not `all`. That the variables hold the bound line's own key is checked again where
+//! the loop runs (`codegen/chained.rs`), so this plan only chooses where to try.
+
+use std::collections::HashMap;
+
+use vigil_compiler::ir::{AggKind, BinOp, Ir, IrKind, Program, RuleIr, Var, LINE};
+use vigil_compiler::model::Scope;
+
+use super::{key, line_of, own_list};
+use crate::codegen::cannot_fail;
+
+/// A loop that may walk a chain.
+pub(super) struct Candidate<'a> {
+    /// The `exists` or aggregate node.
+    pub node: &'a Ir,
+    /// The claim's list it ranges over.
+    pub slot: usize,
+    /// The variable bound to the line whose key the chain starts from.
+    pub outer: Var,
+    /// Per keyed conjunct: the variable the line value is compared with, and the value's key
+    /// (`line_values::key`).
+    pub keyed: Vec<(Var, String)>,
+}
+
+/// Where a variable bound by `x is some(v)` came from: a value of one line of a list.
+struct Binder {
+    slot: usize,
+    row: Var,
+    key: String,
+}
+
+/// The loops of `rules` that could walk a chain.
+pub(super) fn find<'a>(program: &'a Program, rules: &[&'a RuleIr]) -> Vec<Candidate<'a>> {
+    let mut found = Vec::new();
+    for rule in rules {
+        if rule.scope == Scope::Provider {
+            continue;
+        }
+        let mut own = Vec::new();
+        if let (Scope::Line, Some(slot)) = (rule.scope, rule.list_slot) {
+            own.push((LINE, slot, false));
+        }
+        // Variables are unique within a rule (the lowering makes a fresh one per binder).
+        let mut binders = HashMap::new();
+        let mut walk = Walk {
+            program,
+            own,
+            binders: &mut binders,
+            found: &mut found,
+        };
+        for (_, e) in &rule.lets {
+            walk.visit(e);
+        }
+        walk.visit(&rule.when);
+    }
+    found
+}
+
+struct Walk<'a, 'w> {
+    program: &'a Program,
+    own: Vec<(Var, usize, bool)>,
+    binders: &'w mut HashMap<Var, Binder>,
+    found: &'w mut Vec<Candidate<'a>>,
+}
+
+impl<'a> Walk<'a, '_> {
+    fn visit(&mut self, ir: &'a Ir) {
+        match &ir.kind {
+            IrKind::IsSome {
+                value,
+                bind: Some(v),
+            } => {
+                if let Some((row, slot, _, _)) = line_of(self.program, value, &self.own) {
+                    let key = key(self.program, value, row);
+                    self.binders.insert(*v, Binder { slot, row, key });
+                }
+            }
+            IrKind::Quant {
+                all: false,
+                var,
+                source,
+                body,
+            } => self.candidate(ir, *var, source, body),
+            IrKind::Agg {
+                kind:
+                    AggKind::Count
+                    | AggKind::Sum
+                    | AggKind::Min
+                    | AggKind::Max
+                    | AggKind::First
+                    | AggKind::Last,
+                var,
+                source,
+                filter: Some(filter),
+                by: None,
+                ..
+            } => self.candidate(ir, *var, source, filter),
+            _ => {}
+        }
+        let (var, source) = match &ir.kind {
+            IrKind::Quant { var, source, .. } | IrKind::Agg { var, source, .. } => (*var, source),
+            _ => {
+                for c in ir.children() {
+                    self.visit(c);
+                }
+                return;
+            }
+        };
+        let children = ir.children();
+        if let Some((first, rest)) = children.split_first() {
+            self.visit(first);
+            let pushed = own_list(source).map(|slot| self.own.push((var, slot, true)));
+            for c in rest {
+                self.visit(c);
+            }
+            if pushed.is_some() {
+                self.own.pop();
+            }
+        }
+    }
+
+    /// Records `node` when its filter compares line values of `var` with variables bound
+    /// from one other line of the same list.
+    fn candidate(&mut self, node: &'a Ir, var: Var, source: &Ir, filter: &Ir) {
+        let Some(slot) = own_list(source) else {
+            return;
+        };
+        let mut conjuncts = Vec::new();
+        flatten(filter, &mut conjuncts);
+        let mut own = self.own.clone();
+        own.push((var, slot, true));
+        let mut keyed: Vec<(Var, String)> = Vec::new();
+        let mut outer = None;
+        for c in conjuncts {
+            // A conjunct that may fail ends the search: a skipped line must not hide its
+            // error, nor that of any conjunct before a keyed one.
+            if !cannot_fail(c) {
+                break;
+            }
+            let IrKind::Bin(BinOp::Eq, a, b) = &c.kind else {
+                continue;
+            };
+            for (value, other) in [(a, b), (b, a)] {
+                let IrKind::Var(v) = other.kind else {
+                    continue;
+                };
+                let Some(binder) = self.binders.get(&v) else {
+                    continue;
+                };
+                let Some((line, s, _, _)) = line_of(self.program, value, &own) else {
+                    continue;
+                };
+                if line != var
+                    || s != slot
+                    || binder.slot != slot
+                    || binder.row == var
+                    || outer.is_some_and(|o| o != binder.row)
+                    || key(self.program, value, var) != binder.key
+                {
+                    continue;
+                }
+                outer = Some(binder.row);
+                if !keyed.iter().any(|(_, k)| *k == binder.key) {
+                    keyed.push((v, binder.key.clone()));
+                }
+                break;
+            }
+        }
+        // Two keys narrow a claim's lines enough, and fit the linking's sort key; a walk
+        // still tests every keyed conjunct on the lines it visits.
+        keyed.truncate(2);
+        if let Some(outer) = outer {
+            self.found.push(Candidate {
+                node,
+                slot,
+                outer,
+                keyed,
+            });
+        }
+    }
+}
+
+/// The conjuncts of `ir` in the order they are evaluated.
+fn flatten<'i>(ir: &'i Ir, out: &mut Vec<&'i Ir>) {
+    match &ir.kind {
+        IrKind::And(a, b) => {
+            flatten(a, out);
+            flatten(b, out);
+        }
+        _ => out.push(ir),
+    }
+}
