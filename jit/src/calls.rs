@@ -194,6 +194,38 @@ impl IdIndex {
     }
 }
 
+/// Key column `column` (0 or 1) of `table` by id of `strings`: 1 when some row whose field
+/// `slot` is the text `value` has that id there, 0 otherwise (and past the end). Native code
+/// tests it before a lookup whose row is only compared so, `table[…]?.field == "value"`: a
+/// key in no such row finds no row the comparison could hold on. Never empty.
+pub fn presence_where(
+    table: &LoadedTable,
+    strings: &Interner,
+    column: usize,
+    slot: usize,
+    value: &str,
+) -> Vec<u8> {
+    let mut present = vec![0u8];
+    let rows = table.rows();
+    for (key, periods) in table.index_entries() {
+        let holds = periods.iter().any(|&(_, _, r)| {
+            rows.get(r)
+                .is_some_and(|row| matches!(row.get(slot), Value::Text(t) if &**t == value))
+        });
+        let id = match key.get(column) {
+            Some(Value::Text(t)) if holds => strings.get(t),
+            _ => None,
+        };
+        if let Some(id) = id.map(|i| i as usize) {
+            if present.len() <= id {
+                present.resize(id + 1, 0);
+            }
+            present[id] = 1;
+        }
+    }
+    present
+}
+
 fn guarded(f: impl FnOnce() -> Option<i64>) -> i64 {
     catch_unwind(AssertUnwindSafe(f))
         .ok()

@@ -35,7 +35,7 @@ mod guard;
 mod lazy;
 mod scratch;
 
-pub(crate) use guard::cannot_fail;
+pub(crate) use guard::{cannot_fail, compared_field};
 
 const W: Type = types::I64;
 
@@ -159,6 +159,9 @@ pub(crate) struct Gen<'a, 'f> {
     some_vars: std::collections::HashSet<(u32, Var)>,
     /// Lets computed where they are read (`lazy`), by (space, variable).
     deferred: HashMap<(u32, Var), &'a Ir>,
+    /// The lookup about to be compiled is only compared (`compared_field`): its table, the
+    /// field's slot and the text.
+    compared: Option<(u32, usize, String)>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -215,6 +218,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             loop_rows: Default::default(),
             some_vars: Default::default(),
             deferred: HashMap::new(),
+            compared: None,
         }
     }
 
@@ -927,6 +931,8 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     fn lookup(&mut self, table: u32, keys: &[Ir], at: Option<&Ir>) -> R<(Value, K)> {
+        // Taken before the keys, which may look up rows of their own.
+        let only = self.compared.take().filter(|(t, _, _)| *t == table);
         let mut key_words = Vec::with_capacity(2);
         for key in keys {
             let (kv, kk) = self.expr(key)?;
@@ -965,7 +971,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         // A key id that no row has in its column finds no row: known without the call (most
         // keys of a pairs table's lookups are such).
         for (column, key) in [Some(kv), kv2].into_iter().flatten().enumerate() {
-            let may = self.may_have_key(table, column, key);
+            let only = only.as_ref().map(|(_, slot, text)| (*slot, &**text));
+            let may = self.may_have_key(table, column, key, only);
             both = self.b.ins().band(both, may);
         }
         if let (None, Some(entries)) = (kv2, self.shape.single_periods(table)) {
@@ -1047,8 +1054,14 @@ impl<'a, 'f> Gen<'a, 'f> {
         )
     }
 
-    fn may_have_key(&mut self, table: u32, column: usize, key: Value) -> Value {
-        let Some((at, len)) = self.shape.key_presence(table, column) else {
+    fn may_have_key(
+        &mut self,
+        table: u32,
+        column: usize,
+        key: Value,
+        only: Option<(usize, &str)>,
+    ) -> Value {
+        let Some((at, len)) = self.shape.key_presence_where(table, column, only) else {
             return self.iconst(1);
         };
         let is_id = self
@@ -1122,14 +1135,20 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     fn binary(&mut self, op: BinOp, a: &Ir, b: &Ir) -> R<(Value, K)> {
+        if op == BinOp::Eq {
+            self.compared =
+                guard::compared_operands(a, b).and_then(|(l, slot, text)| match l.kind {
+                    IrKind::Lookup { table, .. } => Some((table, slot, text.to_string())),
+                    _ => None,
+                });
+        }
         let x = self.expr(a)?;
         let y = self.expr(b)?;
+        self.compared = None;
         let some = |g: &Self, e: &Ir| matches!(e.kind, IrKind::Var(v) if g.some_vars.contains(&(g.space, v)));
         match op {
             // Equal to a value known present: present too, so equal words are enough.
-            BinOp::Eq
-                if x.1 == y.1 && (some(self, a) || some(self, b)) && plain_word(x.1) =>
-            {
+            BinOp::Eq if x.1 == y.1 && (some(self, a) || some(self, b)) && plain_word(x.1) => {
                 let e = self.b.ins().icmp(IntCC::Equal, x.0, y.0);
                 Ok((self.b.ins().uextend(W, e), K::Bool))
             }

@@ -86,6 +86,9 @@ pub struct Kernel {
     loaded: Vec<LoadedTable>,
     /// Their key indexes by interned id.
     by_id: Vec<Option<IdIndex>>,
+    /// Key presence among the rows whose text field holds a value (`Shape::know_keys_where`):
+    /// native code reads them, so they live as long as it.
+    _keys_where: Vec<Vec<u8>>,
     /// Per program rule: `None` when compiled, else why it runs on the interpreter.
     pub coverage: Vec<Option<String>>,
     /// How long compiling took.
@@ -143,6 +146,38 @@ impl Kernel {
                     shape.know_keys(t, column, index.presence(column));
                 }
                 shape.know_single(t, index.single());
+            }
+        }
+        // Lookups whose row is only compared with a text (`item_pairs[…]?.relation ==
+        // excludes`) test their keys against the rows with that text.
+        let mut keys_where: Vec<Vec<u8>> = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&Ir> = program
+            .rules
+            .iter()
+            .flat_map(|r| r.lets.iter().map(|(_, e)| e).chain([&r.when]))
+            .collect();
+        stack.extend(program.shared.iter().map(|s| &s.expr));
+        while let Some(ir) = stack.pop() {
+            stack.extend(ir.children());
+            let Some((lookup, slot, text)) = crate::codegen::compared_field(ir) else {
+                continue;
+            };
+            let IrKind::Lookup { table, keys, .. } = &lookup.kind else {
+                continue;
+            };
+            let (Some(Some(_)), Some(loaded)) =
+                (by_id.get(*table as usize), tables.get(*table as usize))
+            else {
+                continue;
+            };
+            for column in 0..keys.len().min(2) {
+                if !seen.insert((*table, column, slot, text.to_string())) {
+                    continue;
+                }
+                let present = crate::calls::presence_where(loaded, &base, column, slot, text);
+                shape.know_keys_where((*table, column, slot), text, &present);
+                keys_where.push(present);
             }
         }
 
@@ -318,6 +353,7 @@ impl Kernel {
             reads,
             _code: Code(module),
             by_id,
+            _keys_where: keys_where,
             groups,
             prepares,
             shape,
@@ -427,13 +463,13 @@ impl Kernel {
         }
         let mut header = vec![0i64; 3 * self.prepares.len()];
         let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); self.prepares.len()];
-        let mut order = Vec::new();
+        let mut linking = Linking::default();
         for claim in 0..claims.rows {
             if !wanted(claim) {
                 continue;
             }
             report(claim, Event::Start);
-            if !self.prepare(claims, claim, &ctx, &mut header, &mut scratch, &mut order) {
+            if !self.prepare(claims, claim, &ctx, &mut header, &mut scratch, &mut linking) {
                 bail_all(claim, &mut report);
                 report(claim, Event::End);
                 continue;
@@ -482,7 +518,7 @@ impl Kernel {
         ctx: &Ctx,
         header: &mut [i64],
         scratch: &mut [Vec<i64>],
-        order: &mut Linking,
+        linking: &mut Linking,
     ) -> bool {
         for (l, p) in self.prepares.iter().enumerate() {
             let (Some(func), Some(array)) = (p.func, scratch.get_mut(l)) else {
@@ -506,7 +542,9 @@ impl Kernel {
                 return false;
             }
             for (keys, head, next) in &p.chains {
-                link(&mut array[..need], p.entries, keys, (*head, *next), order);
+                if !link(&mut array[..need], p.entries, keys, (*head, *next), linking) {
+                    return false;
+                }
             }
         }
         ctx.lines.set(header.as_ptr());
@@ -514,64 +552,88 @@ impl Kernel {
     }
 }
 
-/// An open-addressing table of keys met while linking a chain, reused from claim to claim:
-/// (first key word, second, first line, last line so far); a first line of `u32::MAX` marks
-/// an empty slot.
-type Linking = Vec<(i64, i64, u32, u32)>;
+/// An open-addressing table of the keys met while linking a chain, reused from claim to
+/// claim without clearing: a slot is taken only when its stamp is the current link's.
+#[derive(Default)]
+struct Linking {
+    /// (first key word, second, the key's last line so far, stamp).
+    slots: Vec<(i64, i64, u32, u64)>,
+    stamp: u64,
+}
 
 /// Links a chain over one claim's lines (`line_values::Chain`, at most two keys): in each
 /// line's words (`stride` per line, `words` holding exactly the claim's lines), at `head` the
 /// index of the first line whose `keys` words equal its own, at `next` the index of the next
 /// such line, or the number of lines after the last. Native code walks it from a line to
 /// every line with the same key, in line order. One pass in line order, a hash probe a line.
+/// False if a place is out of the lines' words (the plan's places are inside by
+/// construction; the claim then goes to the interpreter rather than walk a broken chain).
 fn link(
     words: &mut [i64],
     stride: usize,
     keys: &[usize],
     (head, next): (usize, usize),
-    table: &mut Linking,
-) {
-    const EMPTY: u32 = u32::MAX;
+    linking: &mut Linking,
+) -> bool {
     let lines = words.len().checked_div(stride).unwrap_or(0);
-    let size = (2 * lines).next_power_of_two().max(8);
-    table.clear();
-    table.resize(size, (0, 0, EMPTY, 0));
-    let mask = size - 1;
-    let word = |words: &[i64], at: usize, k: Option<&usize>| {
-        k.and_then(|k| words.get(at + k)).copied().unwrap_or(0)
+    let (k1, k2) = match keys {
+        [a] => (*a, None),
+        [a, b] => (*a, Some(*b)),
+        _ => return false,
     };
-    let set = |words: &mut [i64], at: usize, value: i64| {
-        if let Some(w) = words.get_mut(at) {
-            *w = value;
-        }
-    };
+    // Twice the lines or more: a probe always meets an untaken slot.
+    let size = (2 * lines).next_power_of_two();
+    if linking.slots.len() < size {
+        linking.slots.resize(size, (0, 0, 0, 0));
+    }
+    linking.stamp += 1;
+    let (stamp, mask) = (linking.stamp, size - 1);
     for line in 0..lines {
         let at = line * stride;
-        let (k1, k2) = (word(words, at, keys.first()), word(words, at, keys.get(1)));
-        let mixed = (k1 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (k2 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let word = |k: usize| words.get(at + k).copied();
+        let (Some(a), Some(b)) = (word(k1), k2.map_or(Some(0), word)) else {
+            return false;
+        };
+        let mixed = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         let mut h = ((mixed ^ (mixed >> 32)) as usize) & mask;
-        set(words, at + next, lines as i64);
-        // At most `lines` of the `size > lines` slots are taken: the probe ends.
-        loop {
-            // `h` is masked below `size`, the table's length.
-            let slot = &mut table[h];
-            if slot.2 == EMPTY {
-                *slot = (k1, k2, line as u32, line as u32);
-                set(words, at + head, line as i64);
-                break;
+        let before = loop {
+            let Some(slot) = linking.slots.get_mut(h) else {
+                return false;
+            };
+            if slot.3 != stamp {
+                *slot = (a, b, line as u32, stamp);
+                break None;
             }
-            if slot.0 == k1 && slot.1 == k2 {
-                let last = slot.3 as usize;
-                slot.3 = line as u32;
-                let first = i64::from(slot.2);
-                set(words, last * stride + next, line as i64);
-                set(words, at + head, first);
-                break;
+            if (slot.0, slot.1) == (a, b) {
+                let last = slot.2 as usize;
+                slot.2 = line as u32;
+                break Some(last);
             }
             h = (h + 1) & mask;
+        };
+        let first = match before {
+            None => line as i64,
+            Some(b) => match (
+                words.get(b * stride + head).copied(),
+                words.get_mut(b * stride + next),
+            ) {
+                (Some(first), Some(w)) => {
+                    *w = line as i64;
+                    first
+                }
+                _ => return false,
+            },
+        };
+        match words.get_mut(at..at + stride) {
+            Some(row) if head < stride && next < stride => {
+                row[head] = first;
+                row[next] = lines as i64;
+            }
+            _ => return false,
         }
     }
+    true
 }
 
 /// The rows of claim `claim`'s list in `slot` (none when the batch does not lay it out).

@@ -316,7 +316,11 @@ fn own_list(source: &Ir) -> Option<usize> {
 
 /// Whether `ir` is a per-line value: the line it reads, its list, whether that line is bound
 /// by a loop, and whether it is cheap (reading it back would cost what computing it does).
-fn line_of(program: &Program, ir: &Ir, own: &[(Var, usize, bool)]) -> Option<(Var, usize, bool, bool)> {
+fn line_of(
+    program: &Program,
+    ir: &Ir,
+    own: &[(Var, usize, bool)],
+) -> Option<(Var, usize, bool, bool)> {
     let word = !matches!(
         ir.ty.unwrap_optional(),
         Ty::List(_) | Ty::Record(_) | Ty::Group(..) | Ty::Error

@@ -25,6 +25,9 @@ pub struct Shape {
     keys: Vec<[Option<(usize, usize)>; 2]>,
     /// Per table: the address and length of its single-period entries (`IdIndex::single`).
     single: Vec<Option<(usize, usize)>>,
+    /// Presence arrays of a key column among the rows whose text field has a value
+    /// (`calls::presence_where`): (table, column, field slot, value) → (address, length).
+    keys_where: Vec<((u32, usize, usize, String), (usize, usize))>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
@@ -117,6 +120,7 @@ impl Shape {
             records: empty.levels.iter().map(|l| l.record.clone()).collect(),
             asked: Mutex::new(BTreeSet::new()),
             keys: vec![[None; 2]; tables.len()],
+            keys_where: Vec::new(),
             single: vec![None; tables.len()],
             levels,
             lists,
@@ -200,6 +204,39 @@ impl Shape {
         if let Some(slot) = self.single.get_mut(table) {
             *slot = (!entries.is_empty()).then_some((entries.as_ptr() as usize, entries.len()));
         }
+    }
+
+    /// Records where the presence array of table `table`'s key column `column` among the rows
+    /// whose field `slot` is the text `value` is. The array must outlive the code.
+    pub fn know_keys_where(
+        &mut self,
+        (table, column, slot): (u32, usize, usize),
+        value: &str,
+        presence: &[u8],
+    ) {
+        if !presence.is_empty() {
+            let at = (presence.as_ptr() as usize, presence.len());
+            self.keys_where
+                .push(((table, column, slot, value.to_string()), at));
+        }
+    }
+
+    /// The presence array of table `table`'s key column `column`, among the rows whose field
+    /// `slot` is the text `value` when `only` says so and such an array is known: (address,
+    /// length).
+    pub fn key_presence_where(
+        &self,
+        table: u32,
+        column: usize,
+        only: Option<(usize, &str)>,
+    ) -> Option<(usize, usize)> {
+        let filtered = only.and_then(|(slot, value)| {
+            self.keys_where
+                .iter()
+                .find(|((t, c, s, v), _)| (*t, *c, *s) == (table, column, slot) && v == value)
+                .map(|(_, at)| *at)
+        });
+        filtered.or_else(|| self.key_presence(table, column))
     }
 
     /// Table `table`'s single-period entries: (address, number of entries).

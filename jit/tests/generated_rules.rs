@@ -163,6 +163,9 @@ fn boolean_l(depth: u32) -> BoxedStrategy<String> {
         Just("(event_date(claim, l) ?? date(\"2026-01-01\")) < date(\"2026-10-02\")".to_string()),
         Just("catalogue_row(claim, l)?.per_diem == true".to_string()),
         Just("(catalogue_row(claim, l)?.daily_max ?? 0) >= 1".to_string()),
+        // A pair row only compared with a relation: keys tested among that relation's rows.
+        Just("item_pairs[l.hilist_code, line.hilist_code at (event_date(claim, l) ?? date(\"2026-10-10\"))]?.relation == excludes".to_string()),
+        Just("includes == item_pairs[line.hilist_code, l.hilist_code at (event_date(claim, line) ?? date(\"2026-10-10\"))]?.relation".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();

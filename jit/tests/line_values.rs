@@ -38,7 +38,12 @@ fn loops_comparing_with_a_line_s_key_walk_its_chain() {
     }
     std::fs::write(dir.path().join("chains.vigil"), &src).expect("write rules");
     let s = setup_at(dir.path());
-    assert_eq!(s.kernel.compiled(), CHAINED.len(), "{:?}", s.kernel.coverage);
+    assert_eq!(
+        s.kernel.compiled(),
+        CHAINED.len(),
+        "{:?}",
+        s.kernel.coverage
+    );
     insta::assert_snapshot!(s.kernel.line_values.join("\n"));
 
     let text = std::fs::read(book().join("samples/claims.jsonl")).expect("samples");
@@ -50,7 +55,10 @@ fn loops_comparing_with_a_line_s_key_walk_its_chain() {
         let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
         for (rule, verdict) in per_rule.iter().enumerate() {
             let Verdict::Decided(lines) = verdict else {
-                panic!("rule {rule} on {:?}: {verdict:?}", claim.get(s.layout.setl_id()));
+                panic!(
+                    "rule {rule} on {:?}: {verdict:?}",
+                    claim.get(s.layout.setl_id())
+                );
             };
             let want = eval.rule(rule).map(|h| lines_of(&h));
             assert_eq!(Ok(lines), want.as_ref(), "rule {rule}");

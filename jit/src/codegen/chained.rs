@@ -37,8 +37,7 @@ impl<'a> Gen<'a, '_> {
         let Some((using, list)) = plan.chain_of(node) else {
             return Ok(None);
         };
-        let Some((chain, Some((head, next)))) =
-            list.chains.get(using.chain).map(|c| (c, c.words))
+        let Some((chain, Some((head, next)))) = list.chains.get(using.chain).map(|c| (c, c.words))
         else {
             return Ok(None);
         };

@@ -11,6 +11,7 @@
 
 use cranelift_codegen::ir::{InstBuilder, Value};
 use vigil_compiler::ir::{AggKind, BinOp, Func, Ir, IrKind, Var};
+use vigil_compiler::value::Value as Datum;
 
 use super::conjuncts::{binders, mentions};
 use super::{Gen, R};
@@ -18,11 +19,15 @@ use super::{Gen, R};
 /// When a condition can hold: some invariant keys all present (in their columns), or any of
 /// several such alternatives.
 enum Guard<'i> {
-    /// (table, key column, key expression): the lookup finds nothing unless every one of these
-    /// keys is in its column.
-    Keys(Vec<(u32, usize, &'i Ir)>),
+    /// (table, key column, key expression, the row's text field that must hold): the lookup
+    /// finds nothing (or nothing whose field holds) unless every one of these keys is in its
+    /// column (among the rows whose field holds).
+    Keys(Vec<Key<'i>>),
     Any(Vec<Guard<'i>>),
 }
+
+/// One key a guard tests: (table, key column, key expression, (field slot, text)).
+type Key<'i> = (u32, usize, &'i Ir, Option<(usize, &'i str)>);
 
 /// Variables a loop binds: its own, and those bound inside its condition.
 fn bound_inside(var: Var, cond: &Ir) -> Vec<Var> {
@@ -39,6 +44,36 @@ fn lookup_of(ir: &Ir) -> Option<&Ir> {
         IrKind::Field { base, .. } | IrKind::Prop { base, .. } => lookup_of(base),
         _ => None,
     }
+}
+
+/// `table[…]?.field == "text"` (either way round): the lookup, the field's slot and the
+/// text. Its lookup's row matters only through that comparison, so a key in no row whose
+/// field is that text can be answered "no row" (`calls::presence_where`).
+pub(crate) fn compared_field(ir: &Ir) -> Option<(&Ir, usize, &str)> {
+    match &ir.kind {
+        IrKind::Bin(BinOp::Eq, a, b) => compared_operands(a, b),
+        _ => None,
+    }
+}
+
+/// [`compared_field`] of the operands of an `==`.
+pub(crate) fn compared_operands<'i>(a: &'i Ir, b: &'i Ir) -> Option<(&'i Ir, usize, &'i str)> {
+    for (x, y) in [(a, b), (b, a)] {
+        if let (
+            IrKind::Field {
+                base,
+                slot,
+                optional: true,
+            },
+            IrKind::Lit(Datum::Text(text)),
+        ) = (&x.kind, &y.kind)
+        {
+            if matches!(base.kind, IrKind::Lookup { .. }) {
+                return Some((base, *slot, text));
+            }
+        }
+    }
+    None
 }
 
 /// Whether the interpreter evaluates `ir` with no chance of an evaluation error: reads,
@@ -92,7 +127,7 @@ pub(crate) fn cannot_fail(ir: &Ir) -> bool {
 /// cannot fail in the interpreter before that absent row makes it false (a skipped loop must
 /// not hide an evaluation error: a division by zero in an earlier conjunct, say).
 fn guard_of<'i>(cond: &'i Ir, inside: &[Var]) -> Option<Guard<'i>> {
-    let keys = |lookup: &'i Ir| -> Option<Guard<'i>> {
+    let keys = |lookup: &'i Ir, only: Option<(usize, &'i str)>| -> Option<Guard<'i>> {
         // The whole lookup (every key, its date) is evaluated before it answers absent.
         if !cannot_fail(lookup) {
             return None;
@@ -100,27 +135,29 @@ fn guard_of<'i>(cond: &'i Ir, inside: &[Var]) -> Option<Guard<'i>> {
         let IrKind::Lookup { table, keys, .. } = &lookup.kind else {
             return None;
         };
-        let invariant: Vec<(u32, usize, &Ir)> = keys
+        let invariant: Vec<Key> = keys
             .iter()
             .enumerate()
             .filter(|(_, k)| !mentions(k, inside))
-            .map(|(column, k)| (*table, column, k))
+            .map(|(column, k)| (*table, column, k, only))
             .collect();
         (!invariant.is_empty()).then_some(Guard::Keys(invariant))
     };
     match &cond.kind {
         // `x is some`, and `x in list` (the list is not evaluated when `x` is absent), are
         // false when `x` is absent.
-        IrKind::IsSome { value, .. } => keys(lookup_of(value)?),
+        IrKind::IsSome { value, .. } => keys(lookup_of(value)?, None),
         IrKind::InList {
             value,
             negated: false,
             ..
-        } => keys(lookup_of(value)?),
-        // `x == y` is false when either is absent; both are evaluated first.
-        IrKind::Bin(BinOp::Eq, a, b) => match (lookup_of(a), lookup_of(b)) {
-            (Some(l), _) if cannot_fail(b) => keys(l),
-            (_, Some(l)) if cannot_fail(a) => keys(l),
+        } => keys(lookup_of(value)?, None),
+        // `x == y` is false when either is absent; both are evaluated first. A row's text
+        // field compared with a text: false too where no row with that text has the key.
+        IrKind::Bin(BinOp::Eq, a, b) => match (compared_field(cond), lookup_of(a), lookup_of(b)) {
+            (Some((l, slot, text)), _, _) => keys(l, Some((slot, text))),
+            (_, Some(l), _) if cannot_fail(b) => keys(l, None),
+            (_, _, Some(l)) if cannot_fail(a) => keys(l, None),
             _ => None,
         },
         // `a and b` is false where either is; `b` is reached only past `a`.
@@ -153,7 +190,7 @@ impl Gen<'_, '_> {
                 match g {
                     Guard::Keys(ks) => ks
                         .iter()
-                        .all(|(t, c, _)| shape.key_presence(*t, *c).is_some()),
+                        .all(|(t, c, _, _)| shape.key_presence(*t, *c).is_some()),
                     Guard::Any(gs) => gs.iter().all(|g| all(g, shape)),
                 }
             }
@@ -169,10 +206,10 @@ impl Gen<'_, '_> {
         match guard {
             Guard::Keys(keys) => {
                 let mut may = self.iconst(1);
-                for (table, column, key) in keys {
+                for (table, column, key, only) in keys {
                     let (v, k) = self.expr(key)?;
                     let here = self.present(v, k);
-                    let has = self.may_have_key(*table, *column, v);
+                    let has = self.may_have_key(*table, *column, v, *only);
                     let both = self.b.ins().band(here, has);
                     may = self.b.ins().band(may, both);
                 }
