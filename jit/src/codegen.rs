@@ -707,12 +707,10 @@ impl<'a, 'f> Gen<'a, 'f> {
                 by: None,
             } => self.aggregate(
                 ir,
-                *kind,
-                *var,
+                (*kind, *var),
                 source,
                 filter.as_deref(),
                 value.as_deref(),
-                &ir.ty,
             ),
             IrKind::Neg(x) => self.on_number(x, "negating", |g, v| {
                 // A present word is above UNFIT, so its negation cannot overflow; the
@@ -1910,16 +1908,16 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok((self.b.use_var(count), K::Int))
     }
 
+    /// An aggregate `node` (of type `node.ty`) of `kind` over `var` in `source`.
     fn aggregate(
         &mut self,
         node: &Ir,
-        kind: AggKind,
-        var: Var,
+        (kind, var): (AggKind, Var),
         source: &Ir,
         filter: Option<&Ir>,
         value: Option<&Ir>,
-        ty: &Ty,
     ) -> R<(Value, K)> {
+        let ty = &node.ty;
         let src = self.source_of(source)?;
         let row_kind = Self::elem_kind(&src);
         // The kind of what is aggregated: the value, or the row itself.

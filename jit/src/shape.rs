@@ -12,6 +12,10 @@ use vigil_compiler::value::Record;
 use vigil_runtime::batch::{Batch, Column, ColumnKind, Interner, Level, Reads};
 use vigil_runtime::claims::ClaimLayout;
 
+/// A key column among the rows whose text field holds a value: (table, column, field slot,
+/// value).
+type FilteredKeys = (u32, usize, usize, String);
+
 /// The pointer table's layout.
 #[derive(Debug)]
 pub struct Shape {
@@ -27,7 +31,7 @@ pub struct Shape {
     single: Vec<Option<(usize, usize)>>,
     /// Presence arrays of a key column among the rows whose text field has a value
     /// (`calls::presence_where`): (table, column, field slot, value) → (address, length).
-    keys_where: Vec<((u32, usize, usize, String), (usize, usize))>,
+    keys_where: Vec<(FilteredKeys, (usize, usize))>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
