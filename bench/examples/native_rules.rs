@@ -28,6 +28,7 @@ use vigil_compiler::ir::Program;
 use vigil_compiler::value::Record;
 use vigil_jit::Kernel;
 use vigil_runtime::claims::{ClaimLayout, ClaimReader};
+use vigil_runtime::screen::Screen;
 use vigil_runtime::tables::{LoadedTable, Tables};
 
 fn best(mut f: impl FnMut()) -> Duration {
@@ -98,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = |program: &Program| -> Result<(usize, Duration), Box<dyn std::error::Error>> {
         let kernel = Kernel::compile(program, &loaded.rulebook, &layout, &tables)?;
         let (batch, own) = patient_batch(&layout, &claims, &history, kernel.strings());
-        let time = best(|| kernel.each_claim_of(&batch, Some(&own), |_, _| {}));
+        let time = best(|| kernel.screen(&batch, Some(&own), &mut |_, _| {}));
         Ok((kernel.compiled(), time))
     };
     let baseline = Baseline::new(&layout, &tables, &vigil_runtime::batch::Interner::default())?;
@@ -186,7 +187,7 @@ fn profile_runs(
     Ok(())
 }
 
-/// The native rules `runs` times: a function of its own (never inlined), which
+/// The native rules `runs` times through the screen a run uses: a function of its own (never inlined), which
 /// `bench/instructions` tells callgrind to count.
 #[inline(never)]
 fn native_repeatedly(
@@ -196,7 +197,7 @@ fn native_repeatedly(
     runs: u32,
 ) {
     for _ in 0..runs {
-        kernel.each_claim_of(batch, Some(own), |_, _| {});
+        kernel.screen(batch, Some(own), &mut |_, _| {});
     }
 }
 

@@ -688,7 +688,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 else {
                     return unsupported("a distinct count of this shape");
                 };
-                self.count_distinct(*var, inner, filter.as_deref(), value.as_deref())
+                self.count_distinct(source, *var, inner, filter.as_deref(), value.as_deref())
             }
             IrKind::Agg {
                 kind: AggKind::Groups,
@@ -1140,9 +1140,10 @@ impl<'a, 'f> Gen<'a, 'f> {
                     _ => None,
                 });
         }
-        let x = self.expr(a)?;
-        let y = self.expr(b)?;
+        let both = self.expr(a).and_then(|x| self.expr(b).map(|y| (x, y)));
+        // Never left for a later lookup, whatever happened.
         self.compared = None;
+        let (x, y) = both?;
         let some = |g: &Self, e: &Ir| matches!(e.kind, IrKind::Var(v) if g.some_vars.contains(&(g.space, v)));
         match op {
             // Equal to a value known present: present too, so equal words are enough.
@@ -1858,6 +1859,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// list is built.
     fn count_distinct(
         &mut self,
+        node: &Ir,
         var: Var,
         source: &Ir,
         filter: Option<&Ir>,
@@ -1886,16 +1888,27 @@ impl<'a, 'f> Gen<'a, 'f> {
             let no = g.iconst(0);
             g.b.def_var(seen, no);
             let earlier = (rows.0, me, rows.2, rows.3);
-            g.each_row(earlier, skip, var, |h, _| {
-                let pass = h.passes(filter)?;
-                let (w, kw) = value_of(h)?;
-                let eq = h.equal((w, kw), (v, k))?;
-                let hit = h.b.ins().band(pass, eq);
+            let mark = |h: &mut Self, hit: Value| {
                 let now = h.b.use_var(seen);
                 let s2 = h.b.ins().bor(now, hit);
                 h.b.def_var(seen, s2);
-                Ok(hit)
-            })?;
+            };
+            match g.earlier_with_value(node, me)? {
+                // The earlier rows with an equal value word: equal values.
+                Some(c) => g.each_chained(c, var, |h| {
+                    let hit = h.passes(filter)?;
+                    mark(h, hit);
+                    Ok(hit)
+                })?,
+                None => g.each_row(earlier, skip, var, |h, _| {
+                    let pass = h.passes(filter)?;
+                    let (w, kw) = value_of(h)?;
+                    let eq = h.equal((w, kw), (v, k))?;
+                    let hit = h.b.ins().band(pass, eq);
+                    mark(h, hit);
+                    Ok(hit)
+                })?,
+            }
             let was = g.b.use_var(seen);
             let new = g.b.ins().bxor_imm_u(was, 1);
             let c = g.b.use_var(count);

@@ -56,9 +56,11 @@ pub(crate) struct Chain {
 pub(crate) struct ChainUse {
     pub list: usize,
     pub chain: usize,
-    /// The variable bound to the line the walk starts from.
-    pub outer: Var,
-    /// Per key entry of the chain, in its order: the variable its conjunct compares with.
+    /// The variable bound to the line the walk starts from; None for a `distinct`, which
+    /// walks each line's own chain.
+    pub outer: Option<Var>,
+    /// Per key entry of the chain, in its order: the variable its conjunct compares with
+    /// (the loop's own for a `distinct`).
     pub vars: Vec<Var>,
 }
 
@@ -87,7 +89,9 @@ impl<'a> LineValues<'a> {
     pub fn plan(program: &'a Program, rules: &[&'a RuleIr]) -> LineValues<'a> {
         let candidates = chains::find(program, rules);
         // A chain's keys are values even where they are cheap to compute: the chain is
-        // linked from their words.
+        // linked from their words. Not a number, though: a cell too wide for its word
+        // (UNFIT) bails the prepare function, which hands every rule of the claim to the
+        // interpreter, where reading it in the rule would have handed back only that rule.
         let forced: HashSet<(usize, String)> = candidates
             .iter()
             .flat_map(|c| c.keyed.iter().map(|(_, k)| (c.slot, k.clone())))
@@ -137,6 +141,9 @@ impl<'a> LineValues<'a> {
             if let Some(&(list, entry)) = by_key.get(&(o.slot, o.key.as_str())) {
                 plan.at.insert(o.ir as *const Ir, (list, entry, o.var));
             }
+        }
+        for list in &mut plan.lists {
+            list.stride = list.entries.len();
         }
         for c in candidates {
             let places: Option<Vec<(usize, usize)>> = c
@@ -268,7 +275,8 @@ fn visit<'a>(
 ) {
     if let Some((var, slot, looped, cheap)) = line_of(program, ir, own) {
         let key = key(program, ir, var);
-        if !cheap || forced.contains(&(slot, key.clone())) {
+        let wide = matches!(ir.ty.unwrap_optional(), Ty::Int | Ty::Decimal);
+        if !cheap || !wide && forced.contains(&(slot, key.clone())) {
             found.push(Occurrence {
                 ir,
                 var,

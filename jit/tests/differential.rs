@@ -368,3 +368,63 @@ fn agree_on_patients(s: &Setup, history_rules: &[usize]) -> (usize, usize, usize
     }
     (decided, fired, rows.len())
 }
+
+/// A pair whose relation changes between its periods (includes until 2026-03-01, excludes
+/// from 2026-03-02): a lookup only compared with `excludes` tests its keys among the rows
+/// with that relation, and the key is among them although its first period is not. On a
+/// day of each period the native code decides as the interpreter: the later day fires.
+#[test]
+fn a_pair_whose_relation_changes_is_tested_in_every_period() {
+    let dir = base_dir();
+    let pairs = dir.path().join("tables/item_pairs.csv");
+    let mut csv = std::fs::read_to_string(&pairs).expect("item_pairs");
+    csv.push_str("990000000000001,990000000000002,includes,2026-01-01,2026-03-01\n");
+    csv.push_str("990000000000001,990000000000002,excludes,2026-03-02,\n");
+    std::fs::write(&pairs, csv).expect("write item_pairs");
+    std::fs::write(
+        dir.path().join("pairs.vigil"),
+        "rule EXCL-1 \"excluded pair\" {\n  severity info\n  basis \"b\"\n  for line in claim.fee_list\n  when exists l in claim.fee_list\n       where item_pairs[l.hilist_code, line.hilist_code at (event_date(claim, l) ?? date(\"2026-10-10\"))]?.relation == excludes\n  message \"x\"\n}\n",
+    )
+    .expect("write rules");
+    let s = setup_at(dir.path());
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let first = sample.lines().next().expect("a sample claim");
+    let mut text = String::new();
+    for (i, day) in ["2026-02-15", "2026-03-01", "2026-03-02", "2026-05-01"]
+        .iter()
+        .enumerate()
+    {
+        let mut v: serde_json::Value = serde_json::from_str(first).expect("sample JSON");
+        v["setl_id"] = format!("PAIR-PERIOD-{i}").into();
+        if let Some(lines) = v["fee_list"].as_array_mut() {
+            for (j, l) in lines.iter_mut().enumerate().take(2) {
+                l["hilist_code"] = ["990000000000001", "990000000000002"][j].into();
+                l["fee_ocur_time"] = format!("{day} 10:00:00").into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let claims = read(&s.layout, text.as_bytes());
+    assert_eq!(claims.len(), 4);
+    let verdicts = s
+        .kernel
+        .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
+    let data = TablesOnly(&s.tables);
+    let mut fired = Vec::new();
+    for (claim, per_rule) in claims.iter().zip(&verdicts) {
+        let Some(Verdict::Decided(lines)) = per_rule.first() else {
+            panic!("decided natively: {per_rule:?}");
+        };
+        let hits = ClaimEval::new(&s.program, &data, claim.clone())
+            .rule(0)
+            .expect("evaluates");
+        assert_eq!(lines, &lines_of(&hits));
+        fired.push(lines.clone());
+    }
+    assert_eq!(
+        fired,
+        [vec![], vec![], vec![1], vec![1]],
+        "line 2 (b) fires from 2026-03-02"
+    );
+}

@@ -13,7 +13,8 @@ use vigil_runtime::tables::TablesOnly;
 /// loops, and the line rules for their own line), the code (DUP's key) and CN-DIEM-001's
 /// per-diem test in its `groups(…)` filter. Nothing that can fail is computed ahead (a
 /// division, an aggregate). The pair rules' loops walk chains of the lines that share the
-/// line's key: DUP by code and date, PAIR-001 and PAIR-002 by date.
+/// line's key: DUP by code and date, PAIR-001 and PAIR-002 by date; BEDIDLE counts its
+/// distinct care days along the chains by date.
 #[test]
 fn the_national_rules_read_the_event_date_and_the_per_diem_flag_per_line() {
     let s = setup();
@@ -21,9 +22,9 @@ fn the_national_rules_read_the_event_date_and_the_per_diem_flag_per_line() {
 }
 
 /// Which loops walk a chain of the lines sharing a key (`line_values/chains.rs`): the first
-/// six of `CHAINED` do (two keys, `first` with a value, the key on the right, `max`, a loop's
-/// own line as the start, `last` with a conjunct that can fail after the key); the last three
-/// do not (a conjunct that can fail before the key, no variable bound from a line, `all`).
+/// seven of `CHAINED` do (two keys, `first` with a value, the key on the right, `max`, a
+/// loop's own line as the start, `last` with a conjunct that can fail after the key, a
+/// distinct count); the last three do not (a conjunct that can fail before the key, no variable bound from a line, `all`).
 /// On the samples every chained rule decides natively (the walk's check never bails) and
 /// agrees with the interpreter.
 #[test]

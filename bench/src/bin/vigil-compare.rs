@@ -129,11 +129,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (patient_batch, only) =
         vigil_bench::patient_batch(&interp.layout, &shared, history_shared, kernel.strings());
     let patient_layout = t.elapsed();
+    // Through the screen a run uses (`Needs`, reused from claim to claim).
+    let compiled: Vec<usize> = (0..interp.program.rules.len())
+        .filter(|&i| kernel.coverage[i].is_none())
+        .collect();
     let (t_decide, decided) = best(3, || {
         let mut fired = 0usize;
-        kernel.each_claim_of(&patient_batch, Some(&only), |_, verdicts| {
-            for v in verdicts {
-                if let vigil_jit::kernel::Verdict::Decided(lines) = v {
+        kernel.screen(&patient_batch, Some(&only), &mut |_, needs| {
+            for &i in &compiled {
+                if let Need::Fired(lines) = needs.get(i) {
                     fired += lines.len();
                 }
             }

@@ -24,6 +24,9 @@ pub(super) struct Chained {
     next: usize,
     /// The level of the list's rows.
     level: usize,
+    /// Where the walk ends: at the first index not below this (the number of lines when
+    /// None).
+    until: Option<Value>,
 }
 
 impl<'a> Gen<'a, '_> {
@@ -44,10 +47,13 @@ impl<'a> Gen<'a, '_> {
         let Some(level) = self.shape.list_level(0, list.slot) else {
             return Ok(None);
         };
-        let row = match self.vars.get(&(self.space, using.outer)).copied() {
+        let Some(outer) = using.outer else {
+            return Ok(None);
+        };
+        let row = match self.vars.get(&(self.space, outer)).copied() {
             Some((slot, K::Level(l))) if l == level => self.b.use_var(slot),
             Some(_) => return Ok(None),
-            None if using.outer == LINE && self.line_level == Some(level) => self.line,
+            None if outer == LINE && self.line_level == Some(level) => self.line,
             None => return Ok(None),
         };
         let mut compared = Vec::with_capacity(using.vars.len());
@@ -90,6 +96,49 @@ impl<'a> Gen<'a, '_> {
             stride,
             next,
             level,
+            until: None,
+        }))
+    }
+
+    /// For `distinct` `node` (`count(distinct(value for x in claim.<list> …))`), on the row
+    /// `me` of its list: the walk over the earlier rows with `me`'s value (its chain from
+    /// the first such row up to `me`), when the plan names a chain by the value.
+    pub(super) fn earlier_with_value(&mut self, node: &Ir, me: Value) -> R<Option<Chained>> {
+        let Some(plan) = self.lines.clone() else {
+            return Ok(None);
+        };
+        let Some((using, list)) = plan.chain_of(node) else {
+            return Ok(None);
+        };
+        let (None, Some(Some((head, next)))) =
+            (using.outer, list.chains.get(using.chain).map(|c| c.words))
+        else {
+            return Ok(None);
+        };
+        let Some(level) = self.shape.list_level(0, list.slot) else {
+            return Ok(None);
+        };
+        let stride = list.stride;
+        let (base, first, rows) = self.scratch_header(using.list);
+        let i = self.b.ins().isub(me, first);
+        let outside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
+        let outside = self.b.ins().uextend(W, outside);
+        self.bail_if(outside);
+        let w = self.b.ins().imul_imm_s(i, stride as i64);
+        let w = self.b.ins().iadd_imm_s(w, head as i64);
+        let offset = self.b.ins().ishl_imm_u(w, 3);
+        let addr = self.b.ins().iadd(base, offset);
+        let start = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        Ok(Some(Chained {
+            start,
+            list: using.list,
+            stride,
+            next,
+            level,
+            until: Some(i),
         }))
     }
 
@@ -112,9 +161,10 @@ impl<'a> Gen<'a, '_> {
         self.b.switch_to_block(header);
         let (base, first, rows) = self.scratch_header(c.list);
         let at = self.b.use_var(i);
-        // The chain's indexes are below the number of lines, and that number ends it: the
-        // test that ends the walk is also the one that keeps every read inside the array.
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, rows);
+        // The chain's indexes are below the number of lines, and that number (or an index
+        // below it) ends it: the test that ends the walk keeps every read inside the array.
+        let end = c.until.unwrap_or(rows);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, end);
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
         let row = self.b.ins().iadd(first, at);

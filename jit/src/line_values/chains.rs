@@ -26,8 +26,10 @@ pub(super) struct Candidate<'a> {
     pub node: &'a Ir,
     /// The claim's list it ranges over.
     pub slot: usize,
-    /// The variable bound to the line whose key the chain starts from.
-    pub outer: Var,
+    /// The variable bound to the line whose key the chain starts from; None for
+    /// `distinct(value for x in …)`, whose check of each line against the earlier ones
+    /// walks the chain of lines with that line's value.
+    pub outer: Option<Var>,
     /// Per keyed conjunct: the variable the line value is compared with, and the value's key
     /// (`line_values::key`).
     pub keyed: Vec<(Var, String)>,
@@ -106,6 +108,14 @@ impl<'a> Walk<'a, '_> {
                 by: None,
                 ..
             } => self.candidate(ir, *var, source, filter),
+            IrKind::Agg {
+                kind: AggKind::Distinct,
+                var,
+                source,
+                value: Some(value),
+                by: None,
+                ..
+            } => self.distinct(ir, *var, source, value),
             _ => {}
         }
         let (var, source) = match &ir.kind {
@@ -184,9 +194,30 @@ impl<'a> Walk<'a, '_> {
             self.found.push(Candidate {
                 node,
                 slot,
-                outer,
+                outer: Some(outer),
                 keyed,
             });
+        }
+    }
+
+    /// Records a `distinct(value for var in claim.<list> …)` whose value is a value of the
+    /// line: a line's value was seen before exactly when an earlier line of its chain passes
+    /// the filter. (An earlier line's filter and value were evaluated at that line first, so
+    /// the lines the walk skips hide no error.)
+    fn distinct(&mut self, node: &'a Ir, var: Var, source: &Ir, value: &Ir) {
+        let Some(slot) = own_list(source) else {
+            return;
+        };
+        let mut own = self.own.clone();
+        own.push((var, slot, true));
+        match line_of(self.program, value, &own) {
+            Some((line, s, _, _)) if line == var && s == slot => self.found.push(Candidate {
+                node,
+                slot,
+                outer: None,
+                keyed: vec![(var, key(self.program, value, var))],
+            }),
+            _ => {}
         }
     }
 }

@@ -104,15 +104,17 @@ pub fn lines_of(hits: &[Hit]) -> Vec<usize> {
 
 /// Loops that keep the lines whose key equals the current line's (`line_values/chains.rs`):
 /// native code walks a chain of the lines with that key. `§` stands for a number that makes
-/// each occurrence's binders its own. The last three must not walk one: a conjunct that can
-/// fail before the key, a loop over the other lines' codes, and `all`.
-pub const CHAINED: [&str; 9] = [
+/// each occurrence's binders its own. The seventh counts distinct values along chains of the
+/// lines with each value. The last three must not walk one: a conjunct that can fail before
+/// the key, a loop over the other lines' codes, and `all`.
+pub const CHAINED: [&str; 10] = [
     "(line.hilist_code is some(hc§) and event_date(claim, line) is some(ed§) and count(l in claim.fee_list where l.hilist_code == hc§ and event_date(claim, l) == ed§ and sorts_before(l.feedetl_sn, line.feedetl_sn)) >= 1)",
     "(event_date(claim, line) is some(ed§) and first(l.feedetl_sn for l in claim.fee_list where event_date(claim, l) == ed§ and not (l.hilist_code == line.hilist_code)) is some)",
     "(event_date(claim, line) is some(ed§) and sum(l.cnt ?? 0 for l in claim.fee_list where ed§ == event_date(claim, l)) > 3)",
     "(line.hilist_code is some(hc§) and (max(l.pric ?? 0 for l in claim.fee_list where l.hilist_code == hc§ and l.feedetl_sn != line.feedetl_sn) ?? 0) > 2)",
     "(exists m in claim.fee_list where m.hilist_code is some(mc§) and count(l in claim.fee_list where l.hilist_code == mc§ and (l.pric ?? 0) > (m.pric ?? 0)) >= 1)",
     "(line.hilist_code is some(hc§) and last(l in claim.fee_list where l.hilist_code == hc§ and (l.pric ?? 1) * (l.cnt ?? 1) > 10) is some)",
+    "(count(distinct(event_date(claim, l) for l in claim.fee_list where not (l.hilist_code == line.hilist_code))) >= 2)",
     "(line.hilist_code is some(hc§) and (exists l in claim.fee_list where (l.pric ?? 1) * (l.cnt ?? 1) > 10 and l.hilist_code == hc§))",
     "(exists m in claim.fee_list where m.hilist_code is some(mc§) and count(l in claim.fee_list where l.hilist_code == line.hilist_code) > 1)",
     "(line.hilist_code is some(hc§) and (all l in claim.fee_list where l.hilist_code == hc§))",
@@ -121,16 +123,16 @@ pub const CHAINED: [&str; 9] = [
 /// Numbers each `§` after its leaf's place in `text` (leaves are found by their start).
 pub fn number_binders(text: &str) -> String {
     let mut out = text.to_string();
-    let mut n = 0;
-    while let Some(at) = CHAINED
+    let (mut n, mut from) = (0, 0);
+    while let Some((start, len)) = CHAINED
         .iter()
-        .filter_map(|leaf| out.find(leaf).map(|i| (i, leaf.len())))
+        .filter_map(|leaf| out[from..].find(leaf).map(|i| (from + i, leaf.len())))
         .min()
     {
         n += 1;
-        let (start, len) = at;
         let numbered = out[start..start + len].replace('§', &format!("c{n}"));
         out.replace_range(start..start + len, &numbered);
+        from = start + numbered.len();
     }
     out
 }
