@@ -35,6 +35,7 @@ mod guard;
 mod lazy;
 mod scratch;
 
+pub(crate) use conjuncts::flatten;
 pub(crate) use guard::{cannot_fail, compared_field};
 
 const W: Type = types::I64;

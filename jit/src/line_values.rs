@@ -98,13 +98,9 @@ impl<'a> LineValues<'a> {
             .collect();
         let mut found = Vec::new();
         for rule in rules {
-            if rule.scope == Scope::Provider {
+            let Some(mut own) = own_lines(rule) else {
                 continue;
-            }
-            let mut own = Vec::new();
-            if let (Scope::Line, Some(slot)) = (rule.scope, rule.list_slot) {
-                own.push((LINE, slot, false));
-            }
+            };
             for (_, e) in &rule.lets {
                 visit(program, e, &mut own, &forced, &mut found);
             }
@@ -307,6 +303,17 @@ fn visit<'a>(
         if pushed.is_some() {
             own.pop();
         }
+    }
+}
+
+/// What a rule's expressions start from: the variables bound to lines of the claim's own
+/// lists (variable, list slot, bound by a loop), the line of a line rule; None for a provider
+/// rule (its values are not per line).
+fn own_lines(rule: &RuleIr) -> Option<Vec<(Var, usize, bool)>> {
+    match (rule.scope, rule.list_slot) {
+        (Scope::Provider, _) => None,
+        (Scope::Line, Some(slot)) => Some(vec![(LINE, slot, false)]),
+        _ => Some(Vec::new()),
     }
 }
 

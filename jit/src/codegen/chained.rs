@@ -8,7 +8,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
-use vigil_compiler::ir::{Ir, Var, LINE};
+use vigil_compiler::ir::{Ir, Var};
 
 use super::{Gen, K, R, W};
 
@@ -50,11 +50,8 @@ impl<'a> Gen<'a, '_> {
         let Some(outer) = using.outer else {
             return Ok(None);
         };
-        let row = match self.vars.get(&(self.space, outer)).copied() {
-            Some((slot, K::Level(l))) if l == level => self.b.use_var(slot),
-            Some(_) => return Ok(None),
-            None if outer == LINE && self.line_level == Some(level) => self.line,
-            None => return Ok(None),
+        let Some(row) = self.bound_row(outer, level) else {
+            return Ok(None);
         };
         let mut compared = Vec::with_capacity(using.vars.len());
         for (&var, &entry) in using.vars.iter().zip(&chain.keys) {
@@ -66,30 +63,16 @@ impl<'a> Gen<'a, '_> {
             compared.push((self.var(var)?.0, entry));
         }
         let stride = list.stride;
-        let (base, first, rows) = self.scratch_header(using.list);
-        let i = self.b.ins().isub(row, first);
-        let outside = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
-        let outside = self.b.ins().uextend(W, outside);
-        self.bail_if(outside);
-        let at = self.b.ins().imul_imm_s(i, stride as i64);
-        let word = |g: &mut Self, k: usize| {
-            let w = g.b.ins().iadd_imm_s(at, k as i64);
-            let offset = g.b.ins().ishl_imm_u(w, 3);
-            let addr = g.b.ins().iadd(base, offset);
-            g.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
-        };
+        let at = self.scratch_row(using.list, row, stride);
         let mut differs = self.iconst(0);
         for (v, entry) in compared {
-            let own = word(self, entry);
+            let own = self.scratch_word(at, entry);
             let ne = self.b.ins().icmp(IntCC::NotEqual, own, v);
             let ne = self.b.ins().uextend(W, ne);
             differs = self.b.ins().bor(differs, ne);
         }
         self.bail_if(differs);
-        let start = word(self, head);
+        let start = self.scratch_word(at, head);
         Ok(Some(Chained {
             start,
             list: using.list,
@@ -119,26 +102,15 @@ impl<'a> Gen<'a, '_> {
             return Ok(None);
         };
         let stride = list.stride;
-        let (base, first, rows) = self.scratch_header(using.list);
-        let i = self.b.ins().isub(me, first);
-        let outside = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
-        let outside = self.b.ins().uextend(W, outside);
-        self.bail_if(outside);
-        let w = self.b.ins().imul_imm_s(i, stride as i64);
-        let w = self.b.ins().iadd_imm_s(w, head as i64);
-        let offset = self.b.ins().ishl_imm_u(w, 3);
-        let addr = self.b.ins().iadd(base, offset);
-        let start = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        let at = self.scratch_row(using.list, me, stride);
+        let start = self.scratch_word(at, head);
         Ok(Some(Chained {
             start,
             list: using.list,
             stride,
             next,
             level,
-            until: Some(i),
+            until: Some(at.index),
         }))
     }
 

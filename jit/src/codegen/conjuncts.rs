@@ -10,8 +10,8 @@ use vigil_compiler::ir::{Func, Ir, IrKind, Var};
 
 use super::{Gen, R};
 
-/// The conjuncts of an `and` chain, left to right.
-fn flatten<'i>(ir: &'i Ir, out: &mut Vec<&'i Ir>) {
+/// The conjuncts of an `and` chain, left to right (the order they are evaluated).
+pub(crate) fn flatten<'i>(ir: &'i Ir, out: &mut Vec<&'i Ir>) {
     match &ir.kind {
         IrKind::And(a, b) => {
             flatten(a, out);

@@ -18,6 +18,16 @@ use crate::line_values::LineValues;
 /// Header words per list.
 const HEADER: i32 = 3;
 
+/// A row's place in a scratch array ([`Gen::scratch_row`]).
+#[derive(Clone, Copy)]
+pub(super) struct ScratchRow {
+    base: Value,
+    /// The index of the row's first word.
+    word: Value,
+    /// The row's index among the list's rows.
+    pub index: Value,
+}
+
 impl<'a> Gen<'a, '_> {
     /// Makes the function read the values `plan` lists instead of computing them.
     pub fn read_line_values(&mut self, plan: Rc<LineValues<'a>>) {
@@ -58,29 +68,47 @@ impl<'a> Gen<'a, '_> {
         else {
             return Ok(None);
         };
-        let row = match self.vars.get(&(self.space, var)).copied() {
-            Some((slot, K::Level(l))) if l == level => self.b.use_var(slot),
-            Some(_) => return Ok(None),
-            None if var == LINE && self.line_level == Some(level) => self.line,
-            None => return Ok(None),
+        let Some(row) = self.bound_row(var, level) else {
+            return Ok(None);
         };
-        let entries = plan.lists[list].stride as i64;
+        let at = self.scratch_row(list, row, plan.lists[list].stride);
+        Ok(Some((self.scratch_word(at, entry), kind)))
+    }
+
+    /// The row `var` is bound to here when it is a row of claim level `level` (the line of a
+    /// line rule included).
+    pub(super) fn bound_row(&mut self, var: Var, level: usize) -> Option<Value> {
+        match self.vars.get(&(self.space, var)).copied() {
+            Some((slot, K::Level(l))) if l == level => Some(self.b.use_var(slot)),
+            Some(_) => None,
+            None if var == LINE && self.line_level == Some(level) => Some(self.line),
+            None => None,
+        }
+    }
+
+    /// Where row `row`'s words are in list `list`'s scratch array (`stride` words a row):
+    /// (the array's address, the index of its first word, its index among the list's rows).
+    pub(super) fn scratch_row(&mut self, list: usize, row: Value, stride: usize) -> ScratchRow {
         let (base, first, rows) = self.scratch_header(list);
         // The row is one of the claim's by construction; a row outside would read outside
         // the array, so it is checked (and bails) all the same.
-        let i = self.b.ins().isub(row, first);
+        let index = self.b.ins().isub(row, first);
         let outside = self
             .b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, i, rows);
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, rows);
         let outside = self.b.ins().uextend(W, outside);
         self.bail_if(outside);
-        let word = self.b.ins().imul_imm_s(i, entries);
-        let word = self.b.ins().iadd_imm_s(word, entry as i64);
+        let word = self.b.ins().imul_imm_s(index, stride as i64);
+        ScratchRow { base, word, index }
+    }
+
+    /// Word `k` of a row's words.
+    pub(super) fn scratch_word(&mut self, at: ScratchRow, k: usize) -> Value {
+        let word = self.b.ins().iadd_imm_s(at.word, k as i64);
         let offset = self.b.ins().ishl_imm_u(word, 3);
-        let addr = self.b.ins().iadd(base, offset);
-        let v = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
-        Ok(Some((v, kind)))
+        let addr = self.b.ins().iadd(at.base, offset);
+        self.b.ins().load(W, MemFlagsData::trusted(), addr, 0)
     }
 
     /// Lets the copy of an expression (a `groups(…)` definition keeps one) read the values

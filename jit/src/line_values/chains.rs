@@ -14,11 +14,10 @@
 
 use std::collections::HashMap;
 
-use vigil_compiler::ir::{AggKind, BinOp, Ir, IrKind, Program, RuleIr, Var, LINE};
-use vigil_compiler::model::Scope;
+use vigil_compiler::ir::{AggKind, BinOp, Ir, IrKind, Program, RuleIr, Var};
 
-use super::{key, line_of, own_list};
-use crate::codegen::cannot_fail;
+use super::{key, line_of, own_lines, own_list};
+use crate::codegen::{cannot_fail, flatten};
 
 /// A loop that may walk a chain.
 pub(super) struct Candidate<'a> {
@@ -46,13 +45,9 @@ struct Binder {
 pub(super) fn find<'a>(program: &'a Program, rules: &[&'a RuleIr]) -> Vec<Candidate<'a>> {
     let mut found = Vec::new();
     for rule in rules {
-        if rule.scope == Scope::Provider {
+        let Some(own) = own_lines(rule) else {
             continue;
-        }
-        let mut own = Vec::new();
-        if let (Scope::Line, Some(slot)) = (rule.scope, rule.list_slot) {
-            own.push((LINE, slot, false));
-        }
+        };
         // Variables are unique within a rule (the lowering makes a fresh one per binder).
         let mut binders = HashMap::new();
         let mut walk = Walk {
@@ -219,16 +214,5 @@ impl<'a> Walk<'a, '_> {
             }),
             _ => {}
         }
-    }
-}
-
-/// The conjuncts of `ir` in the order they are evaluated.
-fn flatten<'i>(ir: &'i Ir, out: &mut Vec<&'i Ir>) {
-    match &ir.kind {
-        IrKind::And(a, b) => {
-            flatten(a, out);
-            flatten(b, out);
-        }
-        _ => out.push(ir),
     }
 }
