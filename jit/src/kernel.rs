@@ -94,7 +94,8 @@ pub struct Kernel {
     /// How long compiling took.
     pub compile_time: Duration,
     /// The values computed once per line of each claim before the rules run (their loops
-    /// read them back), in the IR's notation.
+    /// read them back), and the chains of lines linked from them with how many loops walk
+    /// each, in the IR's notation.
     pub line_values: Vec<String>,
     /// The claim fields the native code reads (what a batch must lay out).
     reads: Reads,
