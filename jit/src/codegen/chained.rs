@@ -7,7 +7,7 @@
 //! differ. So a walk only ever skips lines whose key differs from the compared words.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{InstBuilder, Value};
 use vigil_compiler::ir::{Ir, Var};
 
 use super::{Gen, K, R, W};
@@ -29,41 +29,74 @@ pub(super) struct Chained {
     until: Option<Value>,
 }
 
+/// A loop's linked chain, as the plan gives it.
+struct Planned {
+    list: usize,
+    stride: usize,
+    head: usize,
+    next: usize,
+    level: usize,
+    /// The variable bound to the start line (None for a `distinct`), and per key: the
+    /// compared variable, the key's word and its kind.
+    outer: Option<Var>,
+    keys: Vec<(Var, usize, Option<K>)>,
+}
+
+impl Planned {
+    /// The walk from line `start`, ending at `until` (the number of lines when None).
+    fn walk(&self, start: Value, until: Option<Value>) -> Chained {
+        Chained {
+            start,
+            list: self.list,
+            stride: self.stride,
+            next: self.next,
+            level: self.level,
+            until,
+        }
+    }
+}
+
 impl<'a> Gen<'a, '_> {
+    /// The linked chain the plan gives loop `node`, if any.
+    fn planned(&self, node: &Ir) -> Option<Planned> {
+        let (using, list) = self.lines.as_ref()?.chain_of(node)?;
+        let chain = list.chains.get(using.chain)?;
+        let (head, next) = chain.words?;
+        Some(Planned {
+            list: using.list,
+            stride: list.stride,
+            head,
+            next,
+            level: self.shape.list_level(0, list.slot)?,
+            outer: using.outer,
+            keys: using
+                .vars
+                .iter()
+                .zip(&chain.keys)
+                .map(|(&v, &e)| (v, e, list.entries.get(e).and_then(|e| e.kind)))
+                .collect(),
+        })
+    }
+
     /// The chain the loop `node` walks, when the plan names one whose keys compiled and the
     /// line it starts from is bound here; checks that the compared variables hold that
     /// line's key words (bails where they do not).
     pub(super) fn chain_start(&mut self, node: &Ir) -> R<Option<Chained>> {
-        let Some(plan) = self.lines.clone() else {
+        let Some(p) = self.planned(node) else {
             return Ok(None);
         };
-        let Some((using, list)) = plan.chain_of(node) else {
+        let Some(row) = p.outer.and_then(|outer| self.bound_row(outer, p.level)) else {
             return Ok(None);
         };
-        let Some((chain, Some((head, next)))) = list.chains.get(using.chain).map(|c| (c, c.words))
-        else {
-            return Ok(None);
-        };
-        let Some(level) = self.shape.list_level(0, list.slot) else {
-            return Ok(None);
-        };
-        let Some(outer) = using.outer else {
-            return Ok(None);
-        };
-        let Some(row) = self.bound_row(outer, level) else {
-            return Ok(None);
-        };
-        let mut compared = Vec::with_capacity(using.vars.len());
-        for (&var, &entry) in using.vars.iter().zip(&chain.keys) {
-            let kind = list.entries.get(entry).and_then(|e| e.kind);
+        let mut compared = Vec::with_capacity(p.keys.len());
+        for &(var, entry, kind) in &p.keys {
             match self.vars.get(&(self.space, var)) {
                 Some(&(_, k)) if Some(k) == kind => {}
                 _ => return Ok(None),
             }
             compared.push((self.var(var)?.0, entry));
         }
-        let stride = list.stride;
-        let at = self.scratch_row(using.list, row, stride);
+        let at = self.scratch_row(p.list, row, p.stride);
         let mut differs = self.iconst(0);
         for (v, entry) in compared {
             let own = self.scratch_word(at, entry);
@@ -72,46 +105,20 @@ impl<'a> Gen<'a, '_> {
             differs = self.b.ins().bor(differs, ne);
         }
         self.bail_if(differs);
-        let start = self.scratch_word(at, head);
-        Ok(Some(Chained {
-            start,
-            list: using.list,
-            stride,
-            next,
-            level,
-            until: None,
-        }))
+        let start = self.scratch_word(at, p.head);
+        Ok(Some(p.walk(start, None)))
     }
 
     /// For `distinct` `node` (`count(distinct(value for x in claim.<list> …))`), on the row
     /// `me` of its list: the walk over the earlier rows with `me`'s value (its chain from
     /// the first such row up to `me`), when the plan names a chain by the value.
     pub(super) fn earlier_with_value(&mut self, node: &Ir, me: Value) -> R<Option<Chained>> {
-        let Some(plan) = self.lines.clone() else {
+        let Some(p) = self.planned(node).filter(|p| p.outer.is_none()) else {
             return Ok(None);
         };
-        let Some((using, list)) = plan.chain_of(node) else {
-            return Ok(None);
-        };
-        let (None, Some(Some((head, next)))) =
-            (using.outer, list.chains.get(using.chain).map(|c| c.words))
-        else {
-            return Ok(None);
-        };
-        let Some(level) = self.shape.list_level(0, list.slot) else {
-            return Ok(None);
-        };
-        let stride = list.stride;
-        let at = self.scratch_row(using.list, me, stride);
-        let start = self.scratch_word(at, head);
-        Ok(Some(Chained {
-            start,
-            list: using.list,
-            stride,
-            next,
-            level,
-            until: Some(at.index),
-        }))
+        let at = self.scratch_row(p.list, me, p.stride);
+        let start = self.scratch_word(at, p.head);
+        Ok(Some(p.walk(start, Some(at.index))))
     }
 
     /// A loop over the lines of a chain from its start, binding each row to `var`; `body`
@@ -131,7 +138,7 @@ impl<'a> Gen<'a, '_> {
         );
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
-        let (base, first, rows) = self.scratch_header(c.list);
+        let (_, first, rows) = self.scratch_header(c.list);
         let at = self.b.use_var(i);
         // The chain's indexes are below the number of lines, and that number (or an index
         // below it) ends it: the test that ends the walk keeps every read inside the array.
@@ -146,11 +153,8 @@ impl<'a> Gen<'a, '_> {
         let step = self.b.create_block();
         self.b.ins().brif(stop, exit, &[], step, &[]);
         self.b.switch_to_block(step);
-        let w = self.b.ins().imul_imm_s(at, c.stride as i64);
-        let w = self.b.ins().iadd_imm_s(w, c.next as i64);
-        let offset = self.b.ins().ishl_imm_u(w, 3);
-        let addr = self.b.ins().iadd(base, offset);
-        let next = self.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+        let words = self.scratch_index(c.list, at, c.stride);
+        let next = self.scratch_word(words, c.next);
         self.b.def_var(i, next);
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(exit);

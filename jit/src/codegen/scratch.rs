@@ -89,7 +89,7 @@ impl<'a> Gen<'a, '_> {
     /// Where row `row`'s words are in list `list`'s scratch array (`stride` words a row):
     /// (the array's address, the index of its first word, its index among the list's rows).
     pub(super) fn scratch_row(&mut self, list: usize, row: Value, stride: usize) -> ScratchRow {
-        let (base, first, rows) = self.scratch_header(list);
+        let (_, first, rows) = self.scratch_header(list);
         // The row is one of the claim's by construction; a row outside would read outside
         // the array, so it is checked (and bails) all the same.
         let index = self.b.ins().isub(row, first);
@@ -99,6 +99,13 @@ impl<'a> Gen<'a, '_> {
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, rows);
         let outside = self.b.ins().uextend(W, outside);
         self.bail_if(outside);
+        self.scratch_index(list, index, stride)
+    }
+
+    /// As [`Gen::scratch_row`], for an index (from the list's first row) already known to be
+    /// below the list's number of rows.
+    pub(super) fn scratch_index(&mut self, list: usize, index: Value, stride: usize) -> ScratchRow {
+        let (base, _, _) = self.scratch_header(list);
         let word = self.b.ins().imul_imm_s(index, stride as i64);
         ScratchRow { base, word, index }
     }
