@@ -116,6 +116,17 @@ enum Source {
     Groups(u32),
 }
 
+/// How a loop visits the elements of its source.
+enum Walk {
+    /// Every element.
+    Every(Source),
+    /// The lines of the claim's list that share the key of a bound line.
+    Chain(chained::Chained),
+    /// The lines of the patient's claims that share the key of a line under review, each
+    /// with its claim (`first`/`exists` over the history of one loop over a list).
+    History(chained::HistoryChained),
+}
+
 /// What a loop ranges over: `first..end`, the kind of an element, and (for a list of values)
 /// the column the values are read from; else each index is itself the element (a row).
 type Rows = (Value, Value, K, Option<usize>);
@@ -1618,17 +1629,33 @@ impl<'a, 'f> Gen<'a, 'f> {
         }
     }
 
-    /// A loop over a source, or over the chain the plan gives it (`chained`).
-    fn each_in_or_chained(
+    /// How the loop `node` over `src` whose filter (or body) is `cond` walks: the chain the
+    /// plan gives it, or every row; and what to test on each step (on a patient chain's
+    /// lines, the inner loop's body).
+    fn walk_of<'c>(&mut self, node: &Ir, src: Source, cond: &'c Ir) -> R<(Walk, &'c Ir)>
+    where
+        'a: 'c,
+    {
+        if let Some((walk, body)) = self.history_chain_start(node, &src)? {
+            return Ok((Walk::History(walk), body));
+        }
+        Ok(match self.chain_start(node)? {
+            Some(c) => (Walk::Chain(c), cond),
+            None => (Walk::Every(src), cond),
+        })
+    }
+
+    /// A loop as `walk` says, binding each element to `var`; `body` says whether to stop.
+    fn each_walk(
         &mut self,
-        source: Source,
-        chained: Option<chained::Chained>,
+        walk: Walk,
         var: Var,
         body: impl FnMut(&mut Self) -> R<Value>,
     ) -> R<()> {
-        match chained {
-            Some(c) => self.each_chained(c, var, body),
-            None => self.each_in(source, var, body),
+        match walk {
+            Walk::Every(source) => self.each_in(source, var, body),
+            Walk::Chain(c) => self.each_chained(c, var, body),
+            Walk::History(c) => self.each_history_chained(c, var, body),
         }
     }
 
@@ -1824,8 +1851,12 @@ impl<'a, 'f> Gen<'a, 'f> {
             _ => None,
         };
         self.only_if(guard, |g| {
-            let chained = if all { None } else { g.chain_start(node)? };
-            g.each_in_or_chained(src, chained, var, |g| {
+            let (walk, body) = if all {
+                (Walk::Every(src), body)
+            } else {
+                g.walk_of(node, src, body)?
+            };
+            g.each_walk(walk, var, |g| {
                 let (v, _) = g.expr(body)?;
                 let holds = g.truth(v);
                 // `all` stops at the first row that does not hold, `exists` at the first that does.
@@ -1962,11 +1993,14 @@ impl<'a, 'f> Gen<'a, 'f> {
             Source::Groups(_) => None,
         };
         self.only_if(guard, |g| {
-            let chained = match filter {
-                Some(_) => g.chain_start(node)?,
-                None => None,
+            let (walk, filter) = match filter {
+                Some(f) => {
+                    let (walk, f) = g.walk_of(node, src, f)?;
+                    (walk, Some(f))
+                }
+                None => (Walk::Every(src), None),
             };
-            g.each_in_or_chained(src, chained, var, |g| {
+            g.each_walk(walk, var, |g| {
                 let pass = g.passes(filter)?;
                 let (yes, done) = (g.b.create_block(), g.b.create_block());
                 let stop_var = g.b.declare_var(W);

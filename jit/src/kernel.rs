@@ -25,7 +25,7 @@ use vigil_runtime::tables::LoadedTable;
 
 use crate::calls::{Ctx, IdIndex, World};
 use crate::codegen::{Gen, Unsupported, K};
-use crate::line_values::LineValues;
+use crate::line_values::{LineValues, PatientChain};
 use crate::shape::Shape;
 
 /// Why the backend could not be set up at all (no native target, a Cranelift error).
@@ -76,6 +76,9 @@ pub struct Kernel {
     groups: Vec<Group>,
     /// Run for each claim before the groups, by planned list (the scratch header's order).
     prepares: Vec<Prepare>,
+    /// The chains of the patient's lines (`line_values::PatientChain`), after the lists in
+    /// the scratch header: (the claim's list slot, the line field of the key).
+    patients: Vec<(usize, usize)>,
     shape: Shape,
     /// Strings of the tables and the rules' literals; every batch's ids extend these.
     base: Interner,
@@ -347,6 +350,7 @@ impl Kernel {
                 }),
             })
             .collect();
+        let patients = lines.patients.iter().map(|c| (c.slot, c.field)).collect();
         let reads = shape.reads(layout);
         // Every batch starts from these strings: shared, so a batch does not copy them.
         let base = base.frozen();
@@ -357,6 +361,7 @@ impl Kernel {
             _keys_where: keys_where,
             groups,
             prepares,
+            patients,
             shape,
             base,
             tables: table_levels,
@@ -462,9 +467,13 @@ impl Kernel {
             }
             return;
         }
-        let mut header = vec![0i64; 3 * self.prepares.len()];
+        let mut header = vec![0i64; 3 * (self.prepares.len() + self.patients.len())];
         let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); self.prepares.len()];
         let mut linking = Linking::default();
+        let mut patients: Vec<PatientLinks> =
+            self.patients.iter().map(|_| Default::default()).collect();
+        let mut last = LastById::default();
+        let mut linked_for = None;
         for claim in 0..claims.rows {
             if !wanted(claim) {
                 continue;
@@ -475,6 +484,12 @@ impl Kernel {
                 report(claim, Event::End);
                 continue;
             }
+            // The next claim of the same patient finds its patient's chains linked.
+            let patient = batch.patients.get(claim).copied();
+            if patient != linked_for || patient.is_none() {
+                self.link_patients(batch, claim, &mut header, &mut patients, &mut last);
+                linked_for = patient;
+            }
             for g in &self.groups {
                 let lines = match g.list_slot {
                     None => 0..1,
@@ -484,7 +499,9 @@ impl Kernel {
                 for line in lines {
                     // SAFETY: `ctx` holds the addresses of `batch`'s and the kernel's columns,
                     // alive for this loop, and of this claim's scratch header and arrays
-                    // (`prepare` above); `claim` and `line` are rows of their levels, so every
+                    // (`prepare` and `link_patients` above: a patient chain's words name
+                    // lines and claims of the batch); `claim` and `line` are rows of their
+                    // levels, so every
                     // load the native code makes is inside a column (table rows it reads come
                     // from `lookup_row`, which answers only rows of that table).
                     let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
@@ -551,6 +568,137 @@ impl Kernel {
         ctx.lines.set(header.as_ptr());
         true
     }
+}
+
+impl Kernel {
+    /// Points the scratch header's patient chains at the lines of `claim`'s patient, linking
+    /// them when that patient is not the one linked last (a batch holds each patient's claims
+    /// together, so once per patient). A chain that cannot be linked (no patient range, a
+    /// column not laid out) gets no lines: native code bails where it would walk one.
+    fn link_patients(
+        &self,
+        batch: &Batch,
+        claim: usize,
+        header: &mut [i64],
+        links: &mut [PatientLinks],
+        last: &mut LastById,
+    ) {
+        let lists = self.prepares.len();
+        for (c, (&(slot, field), links)) in self.patients.iter().zip(links).enumerate() {
+            let range = batch
+                .patients
+                .get(claim)
+                .copied()
+                .filter(|r| r[0] != batch::UNKNOWN_PATIENT);
+            let linked = match range {
+                Some(r) if links.linked.is_some_and(|(was, _, _)| was == r) => links.linked,
+                Some(r) => {
+                    links.linked = link_patient(batch, slot, field, r, &mut links.words, last)
+                        .map(|(first, lines)| (r, first, lines));
+                    links.linked
+                }
+                None => None,
+            };
+            if let Some(h) = header.get_mut(3 * (lists + c)..3 * (lists + c) + 3) {
+                let (first, lines) = linked.map_or((0, 0), |(_, f, n)| (f, n));
+                h[0] = links.words.as_ptr() as i64;
+                h[1] = first as i64;
+                h[2] = lines as i64;
+            }
+        }
+    }
+}
+
+/// The words of one patient chain (`PatientChain::STRIDE` per line of the patient's claims'
+/// list), and what they were linked for: the patient's claims, the first line, the lines.
+#[derive(Default)]
+struct PatientLinks {
+    words: Vec<[i64; PatientChain::STRIDE]>,
+    linked: Option<([u32; 2], usize, usize)>,
+}
+
+/// An open-addressing table of the key ids met while linking a patient chain, reused from
+/// patient to patient without clearing: a slot is taken only when its stamp is the current
+/// link's. (Sized by the patient's lines, not by the batch's strings: a batch of one claim
+/// must not pay for a table of the whole catalogue's ids.)
+#[derive(Default)]
+struct LastById {
+    /// (id, the id's last line so far, stamp).
+    slots: Vec<(u32, u32, u32)>,
+    stamp: u32,
+}
+
+/// Links the lines of list `slot` of the claims `first..end` (one patient's, contiguous) by
+/// their field `field` (interned ids, 0 for absent: absent lines are chained together too):
+/// each line's words hold the first line with its id, the next one (the number of lines
+/// after the last) and its claim's row. Gives the patient's first line and number of lines;
+/// None when the batch does not lay the list or the field out as the plan expects.
+fn link_patient(
+    batch: &Batch,
+    slot: usize,
+    field: usize,
+    [first, end]: [u32; 2],
+    words: &mut Vec<[i64; PatientChain::STRIDE]>,
+    last: &mut LastById,
+) -> Option<(usize, usize)> {
+    let Some(batch::Column::List { offsets, level }) = batch.levels.first()?.columns.get(slot)
+    else {
+        return None;
+    };
+    let Some(batch::Column::Ids(ids)) = batch.levels.get(*level)?.columns.get(field) else {
+        return None;
+    };
+    let claims = offsets.get(first as usize..=end as usize)?;
+    let p0 = *claims.first()? as usize;
+    let ids = ids.get(p0..*claims.last()? as usize)?;
+    let lines = ids.len();
+    // Twice the lines or more: a probe always meets an untaken slot.
+    let size = (2 * lines).next_power_of_two();
+    if last.slots.len() < size {
+        last.slots.resize(size, (0, 0, 0));
+    }
+    last.stamp = last.stamp.wrapping_add(1);
+    if last.stamp == 0 {
+        // After 2^32 links a stale stamp could match again: start the table afresh.
+        last.slots.iter_mut().for_each(|e| *e = (0, 0, 0));
+        last.stamp = 1;
+    }
+    let (stamp, mask) = (last.stamp, size - 1);
+    let slots = last.slots.get_mut(..size)?;
+    u32::try_from(lines).ok()?;
+    words.clear();
+    words.resize(lines, [0; PatientChain::STRIDE]);
+    // Plain indexes below, each in bounds by construction: `words` and `ids` have `lines`
+    // entries, a slot index is masked below `size`, and an earlier line's index is below
+    // the current one.
+    for (j, &id) in ids.iter().enumerate() {
+        let line = j as u32;
+        let mut h = (id.wrapping_mul(0x9E37_79B9) >> 7) as usize & mask;
+        let head = loop {
+            let slot = &mut slots[h];
+            if slot.2 != stamp {
+                *slot = (id, line, stamp);
+                break j as i64;
+            }
+            if slot.0 == id {
+                let before = slot.1 as usize;
+                slot.1 = line;
+                words[before][PatientChain::NEXT] = j as i64;
+                break words[before][PatientChain::HEAD];
+            }
+            h = (h + 1) & mask;
+        };
+        words[j][PatientChain::HEAD] = head;
+        words[j][PatientChain::NEXT] = lines as i64;
+    }
+    for (owner, bounds) in (first as usize..).zip(claims.windows(2)) {
+        let a = (bounds[0] as usize).checked_sub(p0)?;
+        let b = (bounds[1] as usize).checked_sub(p0)?;
+        for w in words.get_mut(a..b)? {
+            w[PatientChain::OWNER] = owner as i64;
+        }
+    }
+    Some((p0, lines))
 }
 
 /// An open-addressing table of the keys met while linking a chain, reused from claim to

@@ -64,10 +64,45 @@ pub(crate) struct ChainUse {
     pub vars: Vec<Var>,
 }
 
+/// The lines of a patient's claims (one list of each) that share a field, linked in line
+/// order once per patient (`chains::HistoryCandidate`). Each line has `STRIDE` words: the
+/// index (from the patient's first line of the list) of the first line with its field, of
+/// the next line with it (the number of lines after the last), and its claim's row.
+#[derive(PartialEq, Eq)]
+pub(crate) struct PatientChain {
+    /// The claim's list slot, and the line field (a text or code: interned ids) of the key.
+    pub slot: usize,
+    pub field: usize,
+}
+
+impl PatientChain {
+    pub const HEAD: usize = 0;
+    pub const NEXT: usize = 1;
+    pub const OWNER: usize = 2;
+    pub const STRIDE: usize = 3;
+}
+
+/// A loop over the history that walks a patient chain (`chains::HistoryCandidate`).
+pub(crate) struct HistoryUse<'a> {
+    pub chain: usize,
+    /// The line under review the walk starts from, and the variable its key conjunct
+    /// compares with (bound from that line's field).
+    pub line: Var,
+    pub code: Var,
+    /// The inner loop's variable and body: evaluated for each line of the chain, with the
+    /// outer loop's variable bound to the line's claim.
+    pub lines: Var,
+    pub body: &'a Ir,
+}
+
 /// What the rules of a kernel read per line, by list, and where they read it.
 #[derive(Default)]
 pub(crate) struct LineValues<'a> {
     pub lists: Vec<ListValues<'a>>,
+    /// Chains of the patient's lines; the scratch header holds them after the lists.
+    pub patients: Vec<PatientChain>,
+    /// By the address of a loop's node over the history: the patient chain it may walk.
+    histories: HashMap<*const Ir, HistoryUse<'a>>,
     /// By the address of an occurrence in the program's IR: (list, entry, its line variable).
     at: HashMap<*const Ir, (usize, usize, Var)>,
     /// By the address of a loop's node: the chain it may walk.
@@ -87,7 +122,7 @@ struct Occurrence<'a> {
 impl<'a> LineValues<'a> {
     /// The values the rules read in loops, with every occurrence of each.
     pub fn plan(program: &'a Program, rules: &[&'a RuleIr]) -> LineValues<'a> {
-        let candidates = chains::find(program, rules);
+        let (candidates, histories) = chains::find(program, rules);
         // A chain's keys are values even where they are cheap to compute: the chain is
         // linked from their words. Not a number, though: a cell too wide for its word
         // (UNFIT) bails the prepare function, which hands every rule of the claim to the
@@ -172,6 +207,29 @@ impl<'a> LineValues<'a> {
                 },
             );
         }
+        for h in histories {
+            let wanted = PatientChain {
+                slot: h.slot,
+                field: h.field,
+            };
+            let chain = match plan.patients.iter().position(|c| *c == wanted) {
+                Some(i) => i,
+                None => {
+                    plan.patients.push(wanted);
+                    plan.patients.len() - 1
+                }
+            };
+            plan.histories.insert(
+                h.node as *const Ir,
+                HistoryUse {
+                    chain,
+                    line: h.line,
+                    code: h.code,
+                    lines: h.lines,
+                    body: h.body,
+                },
+            );
+        }
         plan
     }
 
@@ -212,7 +270,23 @@ impl<'a> LineValues<'a> {
                 ));
             }
         }
+        for (c, chain) in self.patients.iter().enumerate() {
+            let walks = self.histories.values().filter(|u| u.chain == c).count();
+            out.push(format!(
+                "lines of .{} of the patient's claims chained by .{}: walked by {walks} loop{}",
+                chain.slot,
+                chain.field,
+                if walks == 1 { "" } else { "s" }
+            ));
+        }
         out
+    }
+
+    /// The patient chain the loop `node` over the history may walk, and its index in the
+    /// scratch header (after the lists').
+    pub fn history_of(&self, node: &Ir) -> Option<(&HistoryUse<'a>, usize)> {
+        let using = self.histories.get(&(node as *const Ir))?;
+        Some((using, self.lists.len() + using.chain))
     }
 
     /// The chain the loop `node` may walk, with its list's plan.

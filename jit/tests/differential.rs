@@ -304,14 +304,20 @@ fn group_rules_agree_on_whole_patients() {
 /// Lays the samples and their history out by patient and compares every decided verdict of
 /// `rules` with the interpreter's: (decided, fired, claims).
 fn agree_on_patients(s: &Setup, history_rules: &[usize]) -> (usize, usize, usize) {
-    let claims = read(
-        &s.layout,
-        &std::fs::read(book().join("samples/claims.jsonl")).expect("samples"),
-    );
-    let history = read(
-        &s.layout,
-        &std::fs::read(book().join("samples/history.jsonl")).expect("history"),
-    );
+    let claims = std::fs::read(book().join("samples/claims.jsonl")).expect("samples");
+    let history = std::fs::read(book().join("samples/history.jsonl")).expect("history");
+    agree_on_patients_of(s, history_rules, &claims, &history)
+}
+
+/// As `agree_on_patients`, on the claims and history files given (JSON lines).
+fn agree_on_patients_of(
+    s: &Setup,
+    history_rules: &[usize],
+    claims: &[u8],
+    history: &[u8],
+) -> (usize, usize, usize) {
+    let claims = read(&s.layout, claims);
+    let history = read(&s.layout, history);
     let (psn, setl) = (s.layout.psn_no(), s.layout.setl_id());
     let begn = s.layout.claim().slot("begndate").expect("begndate");
     let mut patients: std::collections::HashMap<String, Vec<Arc<Record>>> = Default::default();
@@ -367,6 +373,95 @@ fn agree_on_patients(s: &Setup, history_rules: &[usize]) -> (usize, usize, usize
         }
     }
     (decided, fired, rows.len())
+}
+
+/// Loops over the history that look for a line with the code of the line under review, as
+/// CN-REPEAT-001 does: the first two walk the chain of the patient's lines with that code,
+/// X-HC-2 with a conjunct that may fail (a division) after the code; X-HC-3 may fail before
+/// the code, so it walks every line.
+const HISTORY_CHAIN_RULES: &str = r#"
+rule X-HC-1 "an earlier supply of the same code" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(code)
+   and event_date(claim, line) is some(d)
+   and first(p in history(claim.psn_no)
+             where exists m in p.fee_list
+                   where m.hilist_code == code
+                     and event_date(p, m) is some(d0)
+                     and d0 <= d
+                     and m.prd_days is some(p0)
+                     and days_between(d, d0 + p0) > -30) is some(prev)
+   and prev.setl_id != claim.setl_id
+  message "x"
+}
+
+rule X-HC-2 "any claim of the patient with the code, divided" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(code)
+   and exists p in history(claim.psn_no)
+       where exists m in p.fee_list
+             where (m.cnt ?? 0) > -1 and code == m.hilist_code and 100 / (m.cnt ?? 0) > 1
+  message "x"
+}
+
+rule X-HC-3 "the code after a conjunct that may fail" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(code)
+   and exists p in history(claim.psn_no)
+       where exists m in p.fee_list
+             where 100 / ((m.cnt ?? 0) - 1) > 1 and m.hilist_code == code
+  message "x"
+}
+"#;
+
+#[test]
+fn history_loops_walk_the_patient_s_lines_with_the_code() {
+    let dir = base_dir();
+    std::fs::write(dir.path().join("history.vigil"), HISTORY_CHAIN_RULES).expect("write rules");
+    let s = setup_at(dir.path());
+    let rules: Vec<usize> = (0..s.program.rules.len())
+        .filter(|&i| s.program.rules[i].id.starts_with("X-HC-"))
+        .collect();
+    assert_eq!(rules.len(), 3);
+    for &r in &rules {
+        assert_eq!(s.kernel.coverage[r], None, "{}", s.program.rules[r].id);
+    }
+    let chains: Vec<&String> = s
+        .kernel
+        .line_values
+        .iter()
+        .filter(|l| l.contains("of the patient's claims"))
+        .collect();
+    assert_eq!(chains.len(), 1, "{:?}", s.kernel.line_values);
+    assert!(chains[0].ends_with("walked by 2 loops"), "{chains:?}");
+    let (decided, fired, rows) = agree_on_patients(&s, &rules);
+    assert!(decided > rows, "decided {decided} of {rows}");
+    assert!(
+        fired > 10,
+        "the history rules fire on the samples ({fired})"
+    );
+    // Generated patients: several claims each, codes given again and again.
+    let tables = vigil_bench::gen::Tables::load(&book()).expect("generator tables");
+    for seed in [31, 32] {
+        let cfg = vigil_bench::gen::GenConfig {
+            claims: 800,
+            seed,
+            rate: 0.05,
+        };
+        let (mut claims, mut history) = (Vec::new(), Vec::new());
+        vigil_bench::gen::generate(&tables, &cfg, &mut claims, Some(&mut history))
+            .expect("generates");
+        let (decided, fired, rows) = agree_on_patients_of(&s, &rules, &claims, &history);
+        eprintln!("seed {seed}: {decided} of {rows} decided natively, {fired} fired");
+        assert!(decided > rows, "seed {seed}: decided {decided} of {rows}");
+        assert!(fired > 100, "seed {seed}: {fired} fired");
+    }
 }
 
 /// A pair whose relation changes between its periods (includes until 2026-03-01, excludes

@@ -7,10 +7,12 @@
 //! differ. So a walk only ever skips lines whose key differs from the compared words.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
 use vigil_compiler::ir::{Ir, Var};
+use vigil_runtime::batch::ColumnKind;
 
-use super::{Gen, K, R, W};
+use super::{Gen, Source, K, R, W};
+use crate::line_values::PatientChain;
 
 /// Where a chain walk starts, and what it reads.
 #[derive(Clone, Copy)]
@@ -156,6 +158,133 @@ impl<'a> Gen<'a, '_> {
         let words = self.scratch_index(c.list, at, c.stride);
         let next = self.scratch_word(words, c.next);
         self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+}
+
+/// A walk over the lines of the patient's claims that share the key of a line under review
+/// (`line_values::PatientChain`).
+#[derive(Clone, Copy)]
+pub(super) struct HistoryChained {
+    /// The first line's index from the patient's first line of the list.
+    start: Value,
+    /// The chain's place in the scratch header.
+    list: usize,
+    /// The level of the list's rows.
+    level: usize,
+    /// The inner loop's variable, bound to each line of the chain.
+    lines: Var,
+    /// The history's exclusion of the claim's own `setl_id` (its column, the claim's id).
+    skip: Option<(usize, Value)>,
+}
+
+impl<'a> Gen<'a, '_> {
+    /// The patient chain the loop `node` over the history (`src`) walks, when the plan names
+    /// one and the line it starts from is bound here, with the condition to test on each line
+    /// (the inner loop's body); checks that the compared variable holds that line's field
+    /// (bails where it does not).
+    pub(super) fn history_chain_start(
+        &mut self,
+        node: &Ir,
+        src: &Source,
+    ) -> R<Option<(HistoryChained, &'a Ir)>> {
+        let Some(plan) = self.lines.clone() else {
+            return Ok(None);
+        };
+        let (Some((using, list)), Source::Rows(_, skip)) = (plan.history_of(node), src) else {
+            return Ok(None);
+        };
+        let Some(chain) = plan.patients.get(using.chain) else {
+            return Ok(None);
+        };
+        let Some(level) = self.shape.list_level(0, chain.slot) else {
+            return Ok(None);
+        };
+        // The kernel links the lines by the field's interned ids.
+        if skip.member.is_some()
+            || self.shape.claim_kind(level, chain.field) != Some(ColumnKind::Id)
+        {
+            return Ok(None);
+        }
+        let (Some(index), Some(row)) = (
+            self.shape.claim_column(level, chain.field),
+            self.bound_row(using.line, level),
+        ) else {
+            return Ok(None);
+        };
+        if !matches!(self.vars.get(&(self.space, using.code)), Some(&(_, K::Id))) {
+            return Ok(None);
+        }
+        let (code, _) = self.var(using.code)?;
+        let col = self.column(index);
+        let at = self.b.ins().ishl_imm_u(row, 2);
+        let addr = self.b.ins().iadd(col, at);
+        let own = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+        let differs = self.b.ins().icmp(IntCC::NotEqual, own, code);
+        let differs = self.b.ins().uextend(W, differs);
+        self.bail_if(differs);
+        let at = self.scratch_row(list, row, PatientChain::STRIDE);
+        let start = self.scratch_word(at, PatientChain::HEAD);
+        let walk = HistoryChained {
+            start,
+            list,
+            level,
+            lines: using.lines,
+            skip: skip.history,
+        };
+        Ok(Some((walk, using.body)))
+    }
+
+    /// A loop over the lines of a patient chain from its start, binding each line to the
+    /// inner loop's variable and its claim to `var` (the claims with the claim's own
+    /// `setl_id` left out, as the history leaves them out); `body` says (0/1 word) whether
+    /// to stop early.
+    pub(super) fn each_history_chained(
+        &mut self,
+        c: HistoryChained,
+        var: Var,
+        mut body: impl FnMut(&mut Self) -> R<Value>,
+    ) -> R<()> {
+        let i = self.b.declare_var(W);
+        self.b.def_var(i, c.start);
+        let (header, body_block, step, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let (_, first, rows) = self.scratch_header(c.list);
+        let at = self.b.use_var(i);
+        // As in `each_chained`: the test that ends the walk keeps every read in the array.
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, rows);
+        self.b.ins().brif(more, body_block, &[], exit, &[]);
+        self.b.switch_to_block(body_block);
+        let words = self.scratch_index(c.list, at, PatientChain::STRIDE);
+        let next = self.scratch_word(words, PatientChain::NEXT);
+        self.b.def_var(i, next);
+        let owner = self.scratch_word(words, PatientChain::OWNER);
+        if let Some((index, me)) = c.skip {
+            let col = self.column(index);
+            let off = self.b.ins().ishl_imm_u(owner, 2);
+            let addr = self.b.ins().iadd(col, off);
+            let id = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+            let same = self.b.ins().icmp(IntCC::Equal, id, me);
+            let go = self.b.create_block();
+            self.b.ins().brif(same, step, &[], go, &[]);
+            self.b.switch_to_block(go);
+        }
+        self.bind(var, owner, K::Level(0));
+        self.loop_rows.insert((self.space, var));
+        let line = self.b.ins().iadd(first, at);
+        self.bind(c.lines, line, K::Level(c.level));
+        self.loop_rows.insert((self.space, c.lines));
+        let stop = body(self)?;
+        self.b.ins().brif(stop, exit, &[], step, &[]);
+        self.b.switch_to_block(step);
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(exit);
         Ok(())

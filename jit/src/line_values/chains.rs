@@ -34,6 +34,28 @@ pub(super) struct Candidate<'a> {
     pub keyed: Vec<(Var, String)>,
 }
 
+/// A loop over the patient's history that looks for a line with the key of a line under
+/// review: `first(p in history(claim.psn_no) where exists m in p.<list> where m.<field> ==
+/// code and …)`, `code` bound by `line.<field> is some(code)`. It may walk the chain of the
+/// patient's lines with that line's field (linked once per patient) instead of every line of
+/// every claim of the patient: what the baseline does by keeping each patient's supplies
+/// sorted by code. Lines are in claim order, so the first line of the chain that passes is
+/// in the first claim that has one; the lines it skips fail the key conjunct without an
+/// error, as the lines a claim-list chain skips do.
+pub(super) struct HistoryCandidate<'a> {
+    /// The `first` or `exists` node over the history.
+    pub node: &'a Ir,
+    /// The claim's list the inner loop ranges over, and the line field that is the key.
+    pub slot: usize,
+    pub field: usize,
+    /// The line under review the key comes from, and the variable bound to its field.
+    pub line: Var,
+    pub code: Var,
+    /// The inner loop's variable (a line of a history claim) and body.
+    pub lines: Var,
+    pub body: &'a Ir,
+}
+
 /// Where a variable bound by `x is some(v)` came from: a value of one line of a list.
 struct Binder {
     slot: usize,
@@ -41,9 +63,14 @@ struct Binder {
     key: String,
 }
 
-/// The loops of `rules` that could walk a chain.
-pub(super) fn find<'a>(program: &'a Program, rules: &[&'a RuleIr]) -> Vec<Candidate<'a>> {
+/// The loops of `rules` that could walk a chain of the claim's lines, and those over the
+/// history that could walk a chain of the patient's.
+pub(super) fn find<'a>(
+    program: &'a Program,
+    rules: &[&'a RuleIr],
+) -> (Vec<Candidate<'a>>, Vec<HistoryCandidate<'a>>) {
     let mut found = Vec::new();
+    let mut histories = Vec::new();
     for rule in rules {
         let Some(own) = own_lines(rule) else {
             continue;
@@ -55,13 +82,14 @@ pub(super) fn find<'a>(program: &'a Program, rules: &[&'a RuleIr]) -> Vec<Candid
             own,
             binders: &mut binders,
             found: &mut found,
+            histories: &mut histories,
         };
         for (_, e) in &rule.lets {
             walk.visit(e);
         }
         walk.visit(&rule.when);
     }
-    found
+    (found, histories)
 }
 
 struct Walk<'a, 'w> {
@@ -69,6 +97,7 @@ struct Walk<'a, 'w> {
     own: Vec<(Var, usize, bool)>,
     binders: &'w mut HashMap<Var, Binder>,
     found: &'w mut Vec<Candidate<'a>>,
+    histories: &'w mut Vec<HistoryCandidate<'a>>,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -88,7 +117,21 @@ impl<'a> Walk<'a, '_> {
                 var,
                 source,
                 body,
-            } => self.candidate(ir, *var, source, body),
+            } => {
+                self.candidate(ir, *var, source, body);
+                self.history(ir, *var, source, body);
+            }
+            IrKind::Agg {
+                kind: AggKind::First,
+                var,
+                source,
+                filter: Some(filter),
+                value: None,
+                by: None,
+            } => {
+                self.candidate(ir, *var, source, filter);
+                self.history(ir, *var, source, filter);
+            }
             IrKind::Agg {
                 kind:
                     AggKind::Count
@@ -192,6 +235,82 @@ impl<'a> Walk<'a, '_> {
                 outer: Some(outer),
                 keyed,
             });
+        }
+    }
+
+    /// Records `node` (`first` or `exists` of `var` over the history) when its filter is one
+    /// loop over a list of `var` whose key conjunct compares a line field with a variable
+    /// bound from the same field of a line under review.
+    fn history(&mut self, node: &'a Ir, var: Var, source: &Ir, filter: &'a Ir) {
+        let from_history = match &source.kind {
+            IrKind::History(_) => true,
+            IrKind::Shared(id) => self
+                .program
+                .shared
+                .get(*id as usize)
+                .is_some_and(|s| matches!(s.expr.kind, IrKind::History(_))),
+            _ => false,
+        };
+        let IrKind::Quant {
+            all: false,
+            var: lines,
+            source: inner,
+            body,
+        } = &filter.kind
+        else {
+            return;
+        };
+        let IrKind::Field {
+            base,
+            slot,
+            optional: false,
+        } = &inner.kind
+        else {
+            return;
+        };
+        if !from_history || !matches!(base.kind, IrKind::Var(p) if p == var) {
+            return;
+        }
+        let mut conjuncts = Vec::new();
+        flatten(body, &mut conjuncts);
+        for c in conjuncts {
+            // As for a chain of the claim's lines: a skipped line hides no error.
+            if !cannot_fail(c) {
+                return;
+            }
+            let IrKind::Bin(BinOp::Eq, a, b) = &c.kind else {
+                continue;
+            };
+            for (value, other) in [(a, b), (b, a)] {
+                let (
+                    IrKind::Field {
+                        base, slot: field, ..
+                    },
+                    IrKind::Var(code),
+                ) = (&value.kind, &other.kind)
+                else {
+                    continue;
+                };
+                let Some(binder) = self.binders.get(code) else {
+                    continue;
+                };
+                if !matches!(base.kind, IrKind::Var(m) if m == *lines)
+                    || binder.slot != *slot
+                    || key(self.program, value, *lines) != binder.key
+                {
+                    continue;
+                }
+                self.histories.push(HistoryCandidate {
+                    node,
+                    slot: *slot,
+                    field: *field,
+                    line: binder.row,
+                    code: *code,
+                    lines: *lines,
+                    body,
+                });
+                return;
+            }
         }
     }
 
