@@ -730,6 +730,12 @@ fn link(
         [a, b] => (*a, Some(*b)),
         _ => return false,
     };
+    if [k1, k2.unwrap_or(k1), head, next]
+        .iter()
+        .any(|&w| w >= stride)
+    {
+        return false;
+    }
     // Twice the lines or more: a probe always meets an untaken slot.
     let size = (2 * lines).next_power_of_two();
     if linking.slots.len() < size {
@@ -737,50 +743,35 @@ fn link(
     }
     linking.stamp += 1;
     let (stamp, mask) = (linking.stamp, size - 1);
+    let Some(slots) = linking.slots.get_mut(..size) else {
+        return false;
+    };
+    // Plain indexes below, each in bounds by construction: every word place was checked
+    // below `stride` above, `words` holds `lines` rows of `stride`, a slot index is masked
+    // below `size`, and an earlier line's row is below the current one.
     for line in 0..lines {
         let at = line * stride;
-        let word = |k: usize| words.get(at + k).copied();
-        let (Some(a), Some(b)) = (word(k1), k2.map_or(Some(0), word)) else {
-            return false;
-        };
+        let a = words[at + k1];
+        let b = k2.map_or(0, |k| words[at + k]);
         let mixed = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         let mut h = ((mixed ^ (mixed >> 32)) as usize) & mask;
-        let before = loop {
-            let Some(slot) = linking.slots.get_mut(h) else {
-                return false;
-            };
+        let first = loop {
+            let slot = &mut slots[h];
             if slot.3 != stamp {
                 *slot = (a, b, line as u32, stamp);
-                break None;
+                break line as i64;
             }
             if (slot.0, slot.1) == (a, b) {
-                let last = slot.2 as usize;
+                let before = slot.2 as usize * stride;
                 slot.2 = line as u32;
-                break Some(last);
+                words[before + next] = line as i64;
+                break words[before + head];
             }
             h = (h + 1) & mask;
         };
-        let first = match before {
-            None => line as i64,
-            Some(b) => match (
-                words.get(b * stride + head).copied(),
-                words.get_mut(b * stride + next),
-            ) {
-                (Some(first), Some(w)) => {
-                    *w = line as i64;
-                    first
-                }
-                _ => return false,
-            },
-        };
-        match words.get_mut(at..at + stride) {
-            Some(row) if head < stride && next < stride => {
-                row[head] = first;
-                row[next] = lines as i64;
-            }
-            _ => return false,
-        }
+        words[at + head] = first;
+        words[at + next] = lines as i64;
     }
     true
 }
