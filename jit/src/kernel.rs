@@ -574,7 +574,8 @@ impl Kernel {
     /// Points the scratch header's patient chains at the lines of `claim`'s patient, linking
     /// them when that patient is not the one linked last (a batch holds each patient's claims
     /// together, so once per patient). A chain that cannot be linked (no patient range, a
-    /// column not laid out) gets no lines: native code bails where it would walk one.
+    /// column not laid out) gets no lines: a walk's start line is then outside its words,
+    /// and `Gen::scratch_row`'s range check bails.
     fn link_patients(
         &self,
         batch: &Batch,

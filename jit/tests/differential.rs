@@ -353,6 +353,16 @@ fn agree_on_patients_of(
         setl_id: setl,
     };
     let verdicts = s.kernel.verdicts(&batch);
+    // A partitioned run screens only some claims of a batch (the others are history): the
+    // same verdicts for those.
+    let only: Vec<bool> = (0..rows.len()).map(|i| i % 3 != 1).collect();
+    let mut screened = Vec::new();
+    s.kernel
+        .each_claim_of(&batch, Some(&only), |claim, v| screened.push((claim, v)));
+    assert_eq!(screened.len(), only.iter().filter(|o| **o).count());
+    for (claim, v) in &screened {
+        assert_eq!(v, &verdicts[*claim], "claim row {claim} screened alone");
+    }
     let (mut decided, mut fired) = (0, 0);
     for (claim, per_rule) in rows.iter().zip(&verdicts) {
         let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
@@ -378,7 +388,9 @@ fn agree_on_patients_of(
 /// Loops over the history that look for a line with the code of the line under review, as
 /// CN-REPEAT-001 does: the first two walk the chain of the patient's lines with that code,
 /// X-HC-2 with a conjunct that may fail (a division) after the code; X-HC-3 may fail before
-/// the code, so it walks every line.
+/// the code, so it walks every line. X-HC-4 walks a second patient chain (by the ordering
+/// doctor) and reads the claim it found; X-HC-5 walks a chain of the claim's own lines, so
+/// the patient chains sit after a list in the scratch header.
 const HISTORY_CHAIN_RULES: &str = r#"
 rule X-HC-1 "an earlier supply of the same code" {
   severity info
@@ -418,6 +430,27 @@ rule X-HC-3 "the code after a conjunct that may fail" {
              where 100 / ((m.cnt ?? 0) - 1) > 1 and m.hilist_code == code
   message "x"
 }
+
+rule X-HC-5 "the same code twice in the claim" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(code)
+   and exists other in claim.fee_list
+       where other.hilist_code == code and sorts_before(other.feedetl_sn, line.feedetl_sn)
+  message "x"
+}
+
+rule X-HC-4 "the doctor's earlier claim, costlier" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.bilg_dr_code is some(dr)
+   and first(p in history(claim.psn_no)
+             where exists m in p.fee_list where m.bilg_dr_code == dr) is some(q)
+   and (q.medfee_sumamt ?? 0) > (claim.medfee_sumamt ?? 0)
+  message "x"
+}
 "#;
 
 #[test]
@@ -428,7 +461,7 @@ fn history_loops_walk_the_patient_s_lines_with_the_code() {
     let rules: Vec<usize> = (0..s.program.rules.len())
         .filter(|&i| s.program.rules[i].id.starts_with("X-HC-"))
         .collect();
-    assert_eq!(rules.len(), 3);
+    assert_eq!(rules.len(), 5);
     for &r in &rules {
         assert_eq!(s.kernel.coverage[r], None, "{}", s.program.rules[r].id);
     }
@@ -436,10 +469,12 @@ fn history_loops_walk_the_patient_s_lines_with_the_code() {
         .kernel
         .line_values
         .iter()
-        .filter(|l| l.contains("of the patient's claims"))
+        .filter(|l| l.contains("chained by"))
         .collect();
-    assert_eq!(chains.len(), 1, "{:?}", s.kernel.line_values);
-    assert!(chains[0].ends_with("walked by 2 loops"), "{chains:?}");
+    assert_eq!(chains.len(), 3, "{:?}", s.kernel.line_values);
+    assert!(!chains[0].contains("patient"), "{chains:?}");
+    assert!(chains[1].ends_with("walked by 2 loops"), "{chains:?}");
+    assert!(chains[2].ends_with("walked by 1 loop"), "{chains:?}");
     let (decided, fired, rows) = agree_on_patients(&s, &rules);
     assert!(decided > rows, "decided {decided} of {rows}");
     assert!(
@@ -457,7 +492,53 @@ fn history_loops_walk_the_patient_s_lines_with_the_code() {
         let (mut claims, mut history) = (Vec::new(), Vec::new());
         vigil_bench::gen::generate(&tables, &cfg, &mut claims, Some(&mut history))
             .expect("generates");
-        let (decided, fired, rows) = agree_on_patients_of(&s, &rules, &claims, &history);
+        // Some lines without a code or a doctor, and some history claims given the `setl_id`
+        // of a claim of their patient in the run (history leaves out every claim with the
+        // claim's `setl_id`, not only the claim itself).
+        let mut run_ids: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for line in String::from_utf8(claims.clone()).expect("utf-8").lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("claim JSON");
+            let (Some(p), Some(id)) = (v["psn_no"].as_str(), v["setl_id"].as_str()) else {
+                continue;
+            };
+            run_ids
+                .entry(p.to_string())
+                .or_default()
+                .push(id.to_string());
+        }
+        let mut edited = String::new();
+        let mut shared = 0;
+        for (i, line) in String::from_utf8(history)
+            .expect("utf-8")
+            .lines()
+            .enumerate()
+        {
+            let mut v: serde_json::Value = serde_json::from_str(line).expect("history JSON");
+            if let Some(lines) = v["fee_list"].as_array_mut() {
+                for (j, l) in lines.iter_mut().enumerate() {
+                    if (i + j) % 11 == 0 {
+                        l["hilist_code"] = serde_json::Value::Null;
+                    }
+                    if (i + j) % 3 == 0 {
+                        l["bilg_dr_code"] = ["D1", "D2"][(i + j) % 2].into();
+                    }
+                }
+            }
+            let psn = v["psn_no"].as_str().unwrap_or_default().to_string();
+            if i % 2 == 0 {
+                if let Some(id) = run_ids.get_mut(&psn).and_then(Vec::pop) {
+                    v["setl_id"] = id.into();
+                    shared += 1;
+                }
+            }
+            edited.push_str(&v.to_string());
+            edited.push('\n');
+        }
+        assert!(
+            shared > 10,
+            "seed {seed}: {shared} history claims share a run claim's id"
+        );
+        let (decided, fired, rows) = agree_on_patients_of(&s, &rules, &claims, edited.as_bytes());
         eprintln!("seed {seed}: {decided} of {rows} decided natively, {fired} fired");
         assert!(decided > rows, "seed {seed}: decided {decided} of {rows}");
         assert!(fired > 100, "seed {seed}: {fired} fired");

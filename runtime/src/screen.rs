@@ -45,6 +45,9 @@ pub enum Need<'a> {
 pub struct Needs {
     whole: Vec<bool>,
     fired: Vec<Vec<usize>>,
+    /// The rules whose `fired` is not empty: a new claim clears only those (most claims
+    /// fire few rules, and a run starts every claim).
+    touched: Vec<usize>,
 }
 
 impl Needs {
@@ -53,14 +56,19 @@ impl Needs {
         self.whole.clear();
         self.whole.extend(undecided);
         self.fired.resize_with(self.whole.len(), Vec::new);
-        for f in &mut self.fired {
-            f.clear();
+        for rule in self.touched.drain(..) {
+            if let Some(f) = self.fired.get_mut(rule) {
+                f.clear();
+            }
         }
     }
 
     /// The rule fired on `line` (0 for a claim rule); lines come in ascending order.
     pub fn fired(&mut self, rule: usize, line: usize) {
         if let Some(f) = self.fired.get_mut(rule) {
+            if f.is_empty() {
+                self.touched.push(rule);
+            }
             if f.last() != Some(&line) {
                 f.push(line);
             }
