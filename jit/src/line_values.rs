@@ -141,6 +141,19 @@ impl<'a> LineValues<'a> {
             }
             visit(program, &rule.when, &mut own, &forced, &mut found);
         }
+        // A line rule's shared values (`catalogue_row(claim, line)`, computed once at the top
+        // of its group's function) may read the values of the line under review.
+        for s in &program.shared {
+            if let SharedScope::Line(slot) = s.scope {
+                visit(
+                    program,
+                    &s.expr,
+                    &mut vec![(LINE, slot, false)],
+                    &forced,
+                    &mut found,
+                );
+            }
+        }
         let mut plan = LineValues::default();
         let mut by_key: HashMap<(usize, &str), (usize, usize)> = HashMap::new();
         // Entries in the order their first looped occurrence is met: deterministic.
@@ -343,7 +356,9 @@ fn visit<'a>(
     forced: &HashSet<(usize, String)>,
     found: &mut Vec<Occurrence<'a>>,
 ) {
-    if let Some((var, slot, looped, cheap)) = line_of(program, ir, own) {
+    if let Some((var, slot, looped, cheap)) =
+        line_of(program, ir, own).filter(|_| !wraps_lookup(ir))
+    {
         let key = key(program, ir, var);
         let wide = matches!(ir.ty.unwrap_optional(), Ty::Int | Ty::Decimal);
         if !cheap || !wide && forced.contains(&(slot, key.clone())) {
@@ -378,6 +393,28 @@ fn visit<'a>(
             own.pop();
         }
     }
+}
+
+/// Whether `ir` only tests a field of one table row it looks up (`catalogue_row(claim,
+/// l)?.per_diem == true`): then the row is the value to keep per line, not the test, since
+/// other expressions read the same row (every `catalogue_row(claim, line)` of the line
+/// rules) and a field of it costs a load.
+fn wraps_lookup(ir: &Ir) -> bool {
+    if matches!(ir.kind, IrKind::Lookup { .. }) {
+        return false;
+    }
+    let (mut nodes, mut lookups) = (0, 0);
+    let mut stack = vec![ir];
+    while let Some(n) = stack.pop() {
+        nodes += 1;
+        match &n.kind {
+            IrKind::Lookup { .. } => lookups += 1,
+            IrKind::Prop { .. } | IrKind::Call { .. } | IrKind::Shared(_) => return false,
+            _ => stack.extend(n.children()),
+        }
+    }
+    // The lookup, a field of it, a comparison and a literal at most.
+    lookups == 1 && nodes <= 4
 }
 
 /// What a rule's expressions start from: the variables bound to lines of the claim's own

@@ -10,13 +10,15 @@ use vigil_runtime::batch::Batch;
 use vigil_runtime::tables::TablesOnly;
 
 /// The national rulebook's: the event date (DUP, PAIR-001, PAIR-002, BEDIDLE read it in
-/// loops, and the line rules for their own line), the code (DUP's key) and CN-DIEM-001's
-/// per-diem test in its `groups(…)` filter. Nothing that can fail is computed ahead (a
-/// division, an aggregate). The pair rules' loops walk chains of the lines that share the
-/// line's key: DUP by code and date, PAIR-001 and PAIR-002 by date; BEDIDLE counts its
-/// distinct care days along the chains by date.
+/// loops, and the line rules for their own line), the code (DUP's key) and the catalogue row
+/// (CN-DIEM-001 tests its per-diem flag in its `groups(…)` filter; the line rules'
+/// `catalogue_row(claim, line)` reads it for their own line). Nothing that can fail is
+/// computed ahead (a division, an aggregate). The pair rules' loops walk chains of the lines
+/// that share the line's key: DUP by code and date, PAIR-001 and PAIR-002 by date; BEDIDLE
+/// counts its distinct care days along the chains by date; REPEAT walks the patient's lines
+/// by code.
 #[test]
-fn the_national_rules_read_the_event_date_and_the_per_diem_flag_per_line() {
+fn the_national_rules_read_the_event_date_and_the_catalogue_row_per_line() {
     let s = setup();
     insta::assert_snapshot!(s.kernel.line_values.join("\n"));
 }
