@@ -977,42 +977,54 @@ impl<'a, 'f> Gen<'a, 'f> {
         } else {
             self.iconst(1)
         };
-        let mut both = self.b.ins().band(key_here, day_here);
-        // A key id that no row has in its column finds no row: known without the call (most
-        // keys of a pairs table's lookups are such).
-        for (column, key) in [Some(kv), kv2].into_iter().flatten().enumerate() {
-            let only = only.as_ref().map(|(_, slot, text)| (*slot, &**text));
-            let may = self.may_have_key(table, column, key, only);
-            both = self.b.ins().band(both, may);
-        }
-        if let (None, Some(entries)) = (kv2, self.shape.single_periods(table)) {
-            let row = self.branch(
-                both,
-                |g| g.single_period(table, entries, kv, day),
-                |g| Ok(g.iconst(ABSENT)),
-            )?;
-            return Ok((row, K::Table(table)));
-        }
-        let ctx = self.ctx;
-        let (sig, sig2) = (self.sigs.lookup, self.sigs.lookup2);
-        let row = self.branch(
-            both,
-            |g| {
-                let t = g.iconst(table as i64);
-                Ok(match kv2 {
-                    None => {
-                        g.call_checked(sig, calls::lookup as *const () as usize, &[ctx, t, kv, day])
-                    }
-                    Some(k2) => g.call_checked(
-                        sig2,
-                        calls::lookup2 as *const () as usize,
-                        &[ctx, t, kv, k2, day],
-                    ),
-                })
+        let both = self.b.ins().band(key_here, day_here);
+        let keys: Vec<Value> = [Some(kv), kv2].into_iter().flatten().collect();
+        let only = only.as_ref().map(|(_, slot, text)| (*slot, &**text));
+        let single = self.shape.single_periods(table).filter(|_| kv2.is_none());
+        let (ctx, sig, sig2) = (self.ctx, self.sigs.lookup, self.sigs.lookup2);
+        let row = self.if_keys_may(table, (0, &keys), only, both, |g| {
+            if let Some(entries) = single {
+                return g.single_period(table, entries, kv, day);
+            }
+            let t = g.iconst(table as i64);
+            Ok(match kv2 {
+                None => {
+                    g.call_checked(sig, calls::lookup as *const () as usize, &[ctx, t, kv, day])
+                }
+                Some(k2) => g.call_checked(
+                    sig2,
+                    calls::lookup2 as *const () as usize,
+                    &[ctx, t, kv, k2, day],
+                ),
+            })
+        })?;
+        Ok((row, K::Table(table)))
+    }
+
+    /// `found` where `cond` holds and each of `keys` (of key columns `first..`) may be in its
+    /// column, else ABSENT: a key id that no row has in its column finds no row, known
+    /// without the call. Each key is tested only where the ones before passed: most keys of
+    /// a pairs table's lookups are in no row, and a loop's own key, tested first when it is
+    /// the first, usually ends it.
+    fn if_keys_may(
+        &mut self,
+        table: u32,
+        (first, keys): (usize, &[Value]),
+        only: Option<(usize, &str)>,
+        cond: Value,
+        found: impl FnOnce(&mut Self) -> R<Value>,
+    ) -> R<Value> {
+        self.branch(
+            cond,
+            |g| match keys.split_first() {
+                None => found(g),
+                Some((&key, rest)) => {
+                    let may = g.may_have_key(table, first, key, only);
+                    g.if_keys_may(table, (first + 1, rest), only, may, found)
+                }
             },
             |g| Ok(g.iconst(ABSENT)),
-        )?;
-        Ok((row, K::Table(table)))
+        )
     }
 
     /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
