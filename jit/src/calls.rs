@@ -30,6 +30,10 @@ pub struct Ctx<'r> {
     /// per-line values, the claim's first row of the list and its rows
     /// (`crate::line_values`). Set by the kernel before it calls any function for the claim.
     pub lines: std::cell::Cell<*const i64>,
+    /// Where a line group's function writes each line's mask (bit `i`: rule `i` of the group
+    /// fires on it), one word per line of the claim's list from its first. Set by the kernel
+    /// to an array at least that long before it calls the function.
+    pub masks: std::cell::Cell<*mut i64>,
 }
 
 /// Where `Ctx::bails` is, for native code (two pointers precede it in the `repr(C)` layout).
@@ -38,9 +42,13 @@ pub const BAILS_OFFSET: i32 = 16;
 /// Where `Ctx::lines` is, for native code.
 pub const LINES_OFFSET: i32 = 24;
 
+/// Where `Ctx::masks` is, for native code.
+pub const MASKS_OFFSET: i32 = 32;
+
 // The native code's store lands on `bails` only if the layout says so.
 const _: () = assert!(std::mem::offset_of!(Ctx, bails) == BAILS_OFFSET as usize);
 const _: () = assert!(std::mem::offset_of!(Ctx, lines) == LINES_OFFSET as usize);
+const _: () = assert!(std::mem::offset_of!(Ctx, masks) == MASKS_OFFSET as usize);
 
 /// The data behind the calls.
 pub struct World<'r> {

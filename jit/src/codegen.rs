@@ -1,7 +1,9 @@
 //! IR → Cranelift: one native function per group of rules that range over the same rows (the
-//! claim rules; the line rules of one list), `fn(ctx, claim_row, line_row) -> mask`: bit `i`
-//! set when rule `i` of the group fires; the function also writes `Ctx::bails`, bit `i` set
-//! when rule `i` bailed (the interpreter decides it on that row).
+//! claim rules; the line rules of one list), `fn(ctx, claim_row, 0)`. A claim group returns a
+//! mask, bit `i` set when rule `i` of the group fires; a line group runs its rules on every
+//! line of the claim's list in one call and writes each line's mask to `Ctx::masks`. Both
+//! write `Ctx::bails`, bit `i` set when rule `i` bailed (the interpreter decides it on that
+//! claim).
 //!
 //! Every value is one `i64` word in the batch's encoding (`vigil_runtime::batch`): absent is
 //! `ABSENT` (ids: 0), decimals are scaled integers whose scale is known at compile time, so
@@ -19,7 +21,7 @@ use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, S
 use cranelift_codegen::ir::{Type, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 use vigil_compiler::ir::{
-    AggKind, BinOp, Func, Ir, IrKind, Program, Prop, RuleIr, Var, CLAIM, LINE,
+    AggKind, BinOp, Func, Ir, IrKind, Program, Prop, RuleIr, SharedScope, Var, CLAIM, LINE,
 };
 use vigil_compiler::types::Ty;
 use vigil_compiler::value::Value as Datum;
@@ -186,7 +188,8 @@ fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature 
 }
 
 impl<'a, 'f> Gen<'a, 'f> {
-    /// Starts a function `(ctx, claim, line) -> word` in `b`.
+    /// Starts a function `(ctx, claim, line) -> word` in `b` (a line group binds the line
+    /// itself, in its loop over the claim's lines).
     pub fn new(
         mut b: FunctionBuilder<'f>,
         program: &'a Program,
@@ -235,10 +238,14 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     /// The body of a group: the shared expressions the rules read, computed once up front,
-    /// then each rule's lets and `when`; returns a mask with bit `i` set when rule `i` of the
-    /// group fires, and stores the mask of rules that bailed in `Ctx::bails`.
+    /// then each rule's lets and `when`; stores the mask of rules that bailed in
+    /// `Ctx::bails`. A claim group returns a mask with bit `i` set when rule `i` of the group
+    /// fires. A line group (`line_level`) runs them for every line of the claim's list `slot`
+    /// in one call, the claim's shared values once before the lines, and writes each line's
+    /// mask to `Ctx::masks`; it returns 0.
     pub fn group(&mut self, rules: &[&'a RuleIr], shared: &[u32]) -> R<()> {
         let program = self.program;
+        let mut per_line = Vec::new();
         for &id in shared {
             let Some(s) = program.shared.get(id as usize) else {
                 return unsupported("a missing shared expression");
@@ -247,19 +254,98 @@ impl<'a, 'f> Gen<'a, 'f> {
                 // A list: loops walk it where they range over it (`rows_of`).
                 continue;
             }
-            self.space = 1 + id;
-            let (v, k) = self.expr(&s.expr)?;
-            let slot = self.b.declare_var(W);
-            self.b.def_var(slot, v);
-            self.shared_vals.insert(id, (slot, k));
+            if matches!(s.scope, SharedScope::Line(_)) && self.line_level.is_some() {
+                per_line.push(id);
+                continue;
+            }
+            self.shared_value(id, &s.expr)?;
         }
         // A bail in the shared values leaves every rule of the group to the interpreter.
         let all_bail = self.bail;
-        let mask = self.b.declare_var(W);
         let bails = self.b.declare_var(W);
         let zero = self.iconst(0);
-        self.b.def_var(mask, zero);
         self.b.def_var(bails, zero);
+        let list = rules.first().and_then(|r| r.list_slot);
+        let result = match (self.line_level, list) {
+            (Some(_), Some(slot)) => {
+                let claim = Ir {
+                    kind: IrKind::Var(CLAIM),
+                    ty: Ty::Error,
+                    span: Default::default(),
+                };
+                let source = Ir {
+                    kind: IrKind::Field {
+                        base: Box::new(claim),
+                        slot,
+                        optional: false,
+                    },
+                    ty: Ty::Error,
+                    span: Default::default(),
+                };
+                let rows = self.rows_of(&source)?;
+                let first = rows.0;
+                let flags = MemFlagsData::trusted().with_readonly();
+                let masks = self.b.ins().load(W, flags, self.ctx, calls::MASKS_OFFSET);
+                self.each_row(rows, Skip::default(), Var::MAX, |g, row| {
+                    g.line = row;
+                    for &id in &per_line {
+                        if let Some(s) = program.shared.get(id as usize) {
+                            g.shared_value(id, &s.expr)?;
+                        }
+                    }
+                    let m = g.rules_mask(rules, bails)?;
+                    let i = g.b.ins().isub(row, first);
+                    let offset = g.b.ins().ishl_imm_u(i, 3);
+                    let addr = g.b.ins().iadd(masks, offset);
+                    g.b.ins().store(MemFlagsData::trusted(), m, addr, 0);
+                    Ok(g.iconst(0))
+                })?;
+                self.iconst(0)
+            }
+            (Some(_), None) => return unsupported("a line rule without a list"),
+            (None, _) => self.rules_mask(rules, bails)?,
+        };
+        let bl = self.b.use_var(bails);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), bl, self.ctx, calls::BAILS_OFFSET);
+        self.b.ins().return_(&[result]);
+        self.b.switch_to_block(all_bail);
+        let every = self.iconst(if rules.len() >= 64 {
+            -1
+        } else {
+            (1i64 << rules.len()) - 1
+        });
+        self.b.ins().store(
+            MemFlagsData::trusted(),
+            every,
+            self.ctx,
+            calls::BAILS_OFFSET,
+        );
+        let none = self.iconst(0);
+        self.b.ins().return_(&[none]);
+        self.b.seal_all_blocks();
+        Ok(())
+    }
+
+    /// Computes shared expression `id` in its own variable space, for the rules to read.
+    fn shared_value(&mut self, id: u32, expr: &Ir) -> R<()> {
+        let space = std::mem::replace(&mut self.space, 1 + id);
+        let (v, k) = self.expr(expr)?;
+        self.space = space;
+        let slot = self.b.declare_var(W);
+        self.b.def_var(slot, v);
+        self.shared_vals.insert(id, (slot, k));
+        Ok(())
+    }
+
+    /// Each rule's lets and `when` on the claim (and line) bound now: the mask of the rules
+    /// that fire; a rule that bails sets its bit in `bails` instead.
+    fn rules_mask(&mut self, rules: &[&'a RuleIr], bails: Variable) -> R<Value> {
+        let mask = self.b.declare_var(W);
+        let zero = self.iconst(0);
+        self.b.def_var(mask, zero);
+        let all_bail = self.bail;
         for (i, rule) in rules.iter().enumerate() {
             // Each rule's variables live apart from the others' and the shared ones'; a bail
             // in one rule hands only that rule to the interpreter.
@@ -293,28 +379,8 @@ impl<'a, 'f> Gen<'a, 'f> {
             let m = self.b.ins().bor(so_far, bit);
             self.b.def_var(mask, m);
         }
-        let m = self.b.use_var(mask);
-        let bl = self.b.use_var(bails);
-        self.b
-            .ins()
-            .store(MemFlagsData::trusted(), bl, self.ctx, calls::BAILS_OFFSET);
-        self.b.ins().return_(&[m]);
-        self.b.switch_to_block(all_bail);
-        let every = self.iconst(if rules.len() >= 64 {
-            -1
-        } else {
-            (1i64 << rules.len()) - 1
-        });
-        self.b.ins().store(
-            MemFlagsData::trusted(),
-            every,
-            self.ctx,
-            calls::BAILS_OFFSET,
-        );
-        let none = self.iconst(0);
-        self.b.ins().return_(&[none]);
-        self.b.seal_all_blocks();
-        Ok(())
+        self.bail = all_bail;
+        Ok(self.b.use_var(mask))
     }
 
     fn bind(&mut self, var: Var, v: Value, k: K) {

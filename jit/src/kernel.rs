@@ -442,6 +442,7 @@ impl Kernel {
             world: &world,
             bails: std::cell::Cell::new(0),
             lines: std::cell::Cell::new(std::ptr::null()),
+            masks: std::cell::Cell::new(std::ptr::null_mut()),
         };
         let Some(claims) = batch.levels.first() else {
             return;
@@ -474,6 +475,7 @@ impl Kernel {
             self.patients.iter().map(|_| Default::default()).collect();
         let mut last = LastById::default();
         let mut linked_for = None;
+        let mut masks: Vec<i64> = Vec::new();
         for claim in 0..claims.rows {
             if !wanted(claim) {
                 continue;
@@ -492,33 +494,47 @@ impl Kernel {
             }
             for g in &self.groups {
                 let lines = match g.list_slot {
-                    None => 0..1,
-                    Some(slot) => list_rows(claims, slot, claim),
+                    None => 0,
+                    Some(slot) => list_rows(claims, slot, claim).len(),
                 };
-                let first = lines.start;
-                for line in lines {
-                    // SAFETY: `ctx` holds the addresses of `batch`'s and the kernel's columns,
-                    // alive for this loop, and of this claim's scratch header and arrays
-                    // (`prepare` and `link_patients` above: a patient chain's words name
-                    // lines and claims of the batch); `claim` and `line` are rows of their
-                    // levels, so every
-                    // load the native code makes is inside a column (table rows it reads come
-                    // from `lookup_row`, which answers only rows of that table).
-                    let mask = unsafe { (g.func)(&ctx, claim as i64, line as i64) };
-                    let mut bailed = ctx.bails.get();
-                    while bailed != 0 {
-                        let bit = bailed.trailing_zeros() as usize;
-                        bailed &= bailed - 1;
-                        if let Some(&rule) = g.rules.get(bit) {
-                            report(claim, Event::Bail(rule));
-                        }
+                if masks.len() < lines {
+                    masks.resize(lines, 0);
+                }
+                ctx.masks.set(masks.as_mut_ptr());
+                // SAFETY: `ctx` holds the addresses of `batch`'s and the kernel's columns,
+                // alive for this loop, and of this claim's scratch header and arrays
+                // (`prepare` and `link_patients` above: a patient chain's words name lines
+                // and claims of the batch), and of `masks`, a word for each line of the
+                // claim's list, which a line group's function writes and nothing else
+                // touches during the call; `claim` is a row of its level and the function
+                // reads only the rows of its lists, so every load the native code makes is
+                // inside a column (table rows it reads come from `lookup_row`, which answers
+                // only rows of that table).
+                let mask = unsafe { (g.func)(&ctx, claim as i64, 0) };
+                let bailed = ctx.bails.get();
+                let mut bits = bailed;
+                while bits != 0 {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if let Some(&rule) = g.rules.get(bit) {
+                        report(claim, Event::Bail(rule));
                     }
-                    let mut bits = mask;
+                }
+                // A claim group's mask is its result; a line group's are in `masks`. A rule
+                // that bailed on some line is the interpreter's on the whole claim: its
+                // fired lines do not matter (and a bail in the shared values leaves the
+                // masks of the lines after it unwritten).
+                let fired: &[i64] = match g.list_slot {
+                    None => std::slice::from_ref(&mask),
+                    Some(_) => masks.get(..lines).unwrap_or(&[]),
+                };
+                for (line, &mask) in fired.iter().enumerate() {
+                    let mut bits = mask & !bailed;
                     while bits != 0 {
                         let bit = bits.trailing_zeros() as usize;
                         bits &= bits - 1;
                         if let Some(&rule) = g.rules.get(bit) {
-                            report(claim, Event::Fired(rule, line - first));
+                            report(claim, Event::Fired(rule, line));
                         }
                     }
                 }
