@@ -34,6 +34,43 @@ pub struct Ctx<'r> {
     /// fires on it), one word per line of the claim's list from its first. Set by the kernel
     /// to an array at least that long before it calls the function.
     pub masks: std::cell::Cell<*mut i64>,
+    /// The first bytes of the texts, for `starts_with` without a call ([`TextWords`]).
+    pub texts: *const TextWords,
+}
+
+/// Per text id, a word holding its first bytes ([`text_word_of`]): the kernel's base strings
+/// computed once, the batch's own strings when first asked ([`text_word`]).
+#[repr(C)]
+pub struct TextWords {
+    /// By id, `0..=base_len`.
+    pub base: *const i64,
+    pub base_len: i64,
+    /// By id − base_len − 1: 0 until [`text_word`] computes it.
+    pub own: *mut i64,
+    pub own_len: i64,
+}
+
+/// Where `TextWords`' fields are, for native code.
+pub const TEXT_BASE: i32 = 0;
+pub const TEXT_BASE_LEN: i32 = 8;
+pub const TEXT_OWN: i32 = 16;
+pub const TEXT_OWN_LEN: i32 = 24;
+
+const _: () = assert!(std::mem::offset_of!(TextWords, base_len) == TEXT_BASE_LEN as usize);
+const _: () = assert!(std::mem::offset_of!(TextWords, own) == TEXT_OWN as usize);
+const _: () = assert!(std::mem::offset_of!(TextWords, own_len) == TEXT_OWN_LEN as usize);
+
+/// A text's word: its first seven bytes (UTF-8, the first in the lowest byte) and, in the top
+/// byte, one more than its length capped at 8 (so never 0, and 9 for "eight bytes or more").
+/// `starts_with(s, p)` for a `p` of at most seven bytes is then: `s` at least as long, and
+/// the first `len(p)` bytes equal, exactly as `str::starts_with` compares bytes.
+pub fn text_word_of(s: &str) -> i64 {
+    let mut bytes = [0u8; 8];
+    for (b, x) in bytes.iter_mut().zip(s.as_bytes().iter().take(7)) {
+        *b = *x;
+    }
+    bytes[7] = s.len().min(8) as u8 + 1;
+    i64::from_le_bytes(bytes)
 }
 
 /// Where `Ctx::bails` is, for native code (two pointers precede it in the `repr(C)` layout).
@@ -45,10 +82,14 @@ pub const LINES_OFFSET: i32 = 24;
 /// Where `Ctx::masks` is, for native code.
 pub const MASKS_OFFSET: i32 = 32;
 
+/// Where `Ctx::texts` is, for native code.
+pub const TEXTS_OFFSET: i32 = 40;
+
 // The native code's store lands on `bails` only if the layout says so.
 const _: () = assert!(std::mem::offset_of!(Ctx, bails) == BAILS_OFFSET as usize);
 const _: () = assert!(std::mem::offset_of!(Ctx, lines) == LINES_OFFSET as usize);
 const _: () = assert!(std::mem::offset_of!(Ctx, masks) == MASKS_OFFSET as usize);
+const _: () = assert!(std::mem::offset_of!(Ctx, texts) == TEXTS_OFFSET as usize);
 
 /// The data behind the calls.
 pub struct World<'r> {
@@ -305,6 +346,27 @@ pub unsafe extern "C" fn starts_with(ctx: *const Ctx, s: i64, p: i64) -> i64 {
         let s = strings.resolve(u32::try_from(s).ok()?)?;
         let p = strings.resolve(u32::try_from(p).ok()?)?;
         Some(s.starts_with(&**p) as i64)
+    })
+}
+
+/// The word of text `id` (present, a batch's own string: above the base's ids), kept in
+/// `TextWords::own` for the next time ([`text_word_of`]).
+///
+/// # Safety
+/// As [`lookup`]; and `(*ctx).texts` points to a live [`TextWords`] whose `own` array has
+/// `own_len` words, which only this function writes, on the thread that runs the native code.
+pub unsafe extern "C" fn text_word(ctx: *const Ctx, id: i64) -> i64 {
+    guarded(|| {
+        // SAFETY: as in `lookup`.
+        let (strings, texts) = unsafe { ((*ctx).world.strings, &*(*ctx).texts) };
+        let word = text_word_of(strings.resolve(u32::try_from(id).ok()?)?);
+        let at = id.checked_sub(texts.base_len + 1)?;
+        if (0..texts.own_len).contains(&at) {
+            // SAFETY: `at` is below `own_len`, the length of the array `own` points to, and
+            // nothing else reads or writes it during this call (see the function's Safety).
+            unsafe { *texts.own.add(at as usize) = word };
+        }
+        Some(word)
     })
 }
 

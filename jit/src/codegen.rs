@@ -2218,18 +2218,21 @@ impl<'a, 'f> Gen<'a, 'f> {
                 |g| Ok(g.call_checked(two, calls::age as *const () as usize, &[a.0, b.0])),
                 |g| Ok(g.iconst(ABSENT)),
             )?,
-            (Func::StartsWith | Func::SortsBefore, K::Id, K::Id) => {
-                let target = match func {
-                    Func::StartsWith => calls::starts_with as *const () as usize,
-                    _ => calls::sorts_before as *const () as usize,
-                };
-                // A text sorts after itself and starts with itself: the same id needs no
-                // call (a line compared with itself in a pair check).
+            (Func::StartsWith, K::Id, K::Id) => self.branch(
+                both,
+                |g| g.starts_with(a.0, b.0),
+                // The interpreter answers absent for an absent argument: not true.
+                |g| Ok(g.iconst(ABSENT)),
+            )?,
+            (Func::SortsBefore, K::Id, K::Id) => {
+                let target = calls::sorts_before as *const () as usize;
+                // A text sorts after itself: the same id needs no call (a line compared with
+                // itself in a pair check).
                 let same = self.b.ins().icmp(IntCC::Equal, a.0, b.0);
                 let same = self.b.ins().uextend(W, same);
                 let call = self.b.ins().bxor_imm_u(same, 1);
                 let call = self.b.ins().band(both, call);
-                let itself = self.iconst((func == Func::StartsWith) as i64);
+                let itself = self.iconst(0);
                 self.branch(
                     call,
                     |g| Ok(g.call_checked(ctx_two, target, &[ctx, a.0, b.0])),
@@ -2247,6 +2250,84 @@ impl<'a, 'f> Gen<'a, 'f> {
 }
 
 impl Gen<'_, '_> {
+    /// `starts_with(s, p)` of two present text ids: compares their words' first bytes
+    /// (`calls::text_word_of`) where `p` has at most seven bytes, else by the call.
+    fn starts_with(&mut self, s: Value, p: Value) -> R<Value> {
+        let ws = self.text_word(s)?;
+        let wp = self.text_word(p)?;
+        let lp = self.b.ins().ushr_imm_u(wp, 56);
+        let lp = self.b.ins().iadd_imm_s(lp, -1);
+        let long = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, lp, 8);
+        let (ctx, sig) = (self.ctx, self.sigs.ctx_two);
+        self.branch(
+            long,
+            |g| Ok(g.call_checked(sig, calls::starts_with as *const () as usize, &[ctx, s, p])),
+            |g| {
+                let ls = g.b.ins().ushr_imm_u(ws, 56);
+                let ls = g.b.ins().iadd_imm_s(ls, -1);
+                let fits = g.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, ls, lp);
+                // `lp` is at most 7 here: the mask keeps its 8·lp low bits.
+                let shift = g.b.ins().imul_imm_s(lp, 8);
+                let one = g.iconst(1);
+                let mask = g.b.ins().ishl(one, shift);
+                let mask = g.b.ins().iadd_imm_s(mask, -1);
+                let diff = g.b.ins().bxor(ws, wp);
+                let diff = g.b.ins().band(diff, mask);
+                let same = g.b.ins().icmp_imm_u(IntCC::Equal, diff, 0);
+                let yes = g.b.ins().band(fits, same);
+                Ok(g.b.ins().uextend(W, yes))
+            },
+        )
+    }
+
+    /// The word of present text id `id` (`calls::TextWords`): a base string's from the
+    /// kernel's array, a batch's own from its memo, by a call the first time.
+    fn text_word(&mut self, id: Value) -> R<Value> {
+        let fixed = MemFlagsData::trusted().with_readonly().with_can_move();
+        let texts = self.b.ins().load(W, fixed, self.ctx, calls::TEXTS_OFFSET);
+        let base_len = self.b.ins().load(W, fixed, texts, calls::TEXT_BASE_LEN);
+        let in_base = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, id, base_len);
+        let (ctx, sig) = (self.ctx, self.sigs.two);
+        let ask = move |g: &mut Self| -> R<Value> {
+            Ok(g.call_checked(sig, calls::text_word as *const () as usize, &[ctx, id]))
+        };
+        self.branch(
+            in_base,
+            |g| {
+                // Every id up to `base_len` has a word in the array.
+                let base = g.b.ins().load(W, fixed, texts, calls::TEXT_BASE);
+                let at = g.b.ins().ishl_imm_u(id, 3);
+                let addr = g.b.ins().iadd(base, at);
+                Ok(g.b.ins().load(W, fixed, addr, 0))
+            },
+            |g| {
+                let own_len = g.b.ins().load(W, fixed, texts, calls::TEXT_OWN_LEN);
+                let j = g.b.ins().isub(id, base_len);
+                let j = g.b.ins().iadd_imm_s(j, -1);
+                let inside = g.b.ins().icmp(IntCC::UnsignedLessThan, j, own_len);
+                g.branch(
+                    inside,
+                    |g| {
+                        let own = g.b.ins().load(W, fixed, texts, calls::TEXT_OWN);
+                        let at = g.b.ins().ishl_imm_u(j, 3);
+                        let addr = g.b.ins().iadd(own, at);
+                        // Written by the call: not a fixed load.
+                        let w = g.b.ins().load(W, MemFlagsData::trusted(), addr, 0);
+                        let missing = g.b.ins().icmp_imm_u(IntCC::Equal, w, 0);
+                        g.branch(missing, ask, |_| Ok(w))
+                    },
+                    ask,
+                )
+            },
+        )
+    }
+
     /// `x / y`: the interpreter's decimal quotient, exact here or not at all. The quotient is
     /// taken at `DIV_SCALE` places (more when the dividend has more); a remainder means the
     /// exact quotient has more places (the interpreter would round at 28 digits): bail, as

@@ -23,7 +23,7 @@ use vigil_runtime::claims::ClaimLayout;
 use vigil_runtime::screen::Needs;
 use vigil_runtime::tables::LoadedTable;
 
-use crate::calls::{Ctx, IdIndex, World};
+use crate::calls::{Ctx, IdIndex, TextWords, World};
 use crate::codegen::{Gen, Unsupported, K};
 use crate::line_values::{LineValues, PatientChain};
 use crate::shape::Shape;
@@ -102,6 +102,8 @@ pub struct Kernel {
     pub line_values: Vec<String>,
     /// The claim fields the native code reads (what a batch must lay out).
     reads: Reads,
+    /// The word of each base string (`calls::text_word_of`), by id.
+    text_words: Vec<i64>,
 }
 
 /// What the native code says of one rule on one claim.
@@ -354,6 +356,14 @@ impl Kernel {
         let reads = shape.reads(layout);
         // Every batch starts from these strings: shared, so a batch does not copy them.
         let base = base.frozen();
+        let text_words = (0..=base.len())
+            .map(|id| {
+                u32::try_from(id)
+                    .ok()
+                    .and_then(|id| base.resolve(id))
+                    .map_or(0, |s| crate::calls::text_word_of(s))
+            })
+            .collect();
         Ok(Kernel {
             reads,
             _code: Code(module),
@@ -368,6 +378,7 @@ impl Kernel {
             loaded: tables.to_vec(),
             coverage,
             line_values,
+            text_words,
             compile_time: started.elapsed(),
         })
     }
@@ -432,6 +443,14 @@ impl Kernel {
     /// reporting as it goes.
     fn walk(&self, batch: &Batch, only: Option<&[bool]>, mut report: impl FnMut(usize, Event)) {
         let pointers = self.shape.pointers(batch, &self.tables);
+        // The batch's own strings' words, computed when native code first asks.
+        let mut own = vec![0i64; batch.strings.len().saturating_sub(self.base.len())];
+        let texts = TextWords {
+            base: self.text_words.as_ptr(),
+            base_len: self.base.len() as i64,
+            own: own.as_mut_ptr(),
+            own_len: own.len() as i64,
+        };
         let world = World {
             tables: &self.loaded,
             by_id: &self.by_id,
@@ -443,6 +462,7 @@ impl Kernel {
             bails: std::cell::Cell::new(0),
             lines: std::cell::Cell::new(std::ptr::null()),
             masks: std::cell::Cell::new(std::ptr::null_mut()),
+            texts: &texts,
         };
         let Some(claims) = batch.levels.first() else {
             return;
@@ -455,9 +475,10 @@ impl Kernel {
                 }
             }
         };
-        // A batch that leaves out a column the code reads (laid out for other reads) never
+        // A batch that leaves out a column the code reads (laid out for other reads), or
+        // whose strings do not extend the kernel's (its ids would name other texts), never
         // reaches native code: every compiled rule bails and the interpreter decides.
-        if !self.shape.fits(batch) {
+        if !self.shape.fits(batch) || !self.extends_strings(batch) {
             for claim in 0..claims.rows {
                 if !wanted(claim) {
                     continue;
@@ -541,6 +562,16 @@ impl Kernel {
             }
             report(claim, Event::End);
         }
+    }
+
+    /// Whether the batch's strings start with the kernel's, as `Batch::new(…, strings())`
+    /// makes them (its last base string is the kernel's).
+    fn extends_strings(&self, batch: &Batch) -> bool {
+        let n = self.base.len();
+        n == 0
+            || batch.strings.len() >= n
+                && u32::try_from(n)
+                    .is_ok_and(|id| batch.strings.resolve(id) == self.base.resolve(id))
     }
 
     /// Computes the claim's per-line values into `scratch` and points `ctx` at them; false

@@ -385,6 +385,31 @@ fn agree_on_patients_of(
     (decided, fired, rows.len())
 }
 
+/// A batch whose strings do not start with the kernel's names other texts by the same ids:
+/// native code never sees it, every compiled rule bails.
+#[test]
+fn a_batch_built_on_other_strings_bails() {
+    let s = setup();
+    let claims = read(
+        &s.layout,
+        &std::fs::read(book().join("samples/claims.jsonl")).expect("samples"),
+    );
+    let foreign = vigil_runtime::batch::Interner::default();
+    let verdicts = s
+        .kernel
+        .verdicts(&Batch::new(&s.layout, &claims[..5], &foreign));
+    assert_eq!(verdicts.len(), 5);
+    for per_rule in &verdicts {
+        for (rule, v) in per_rule.iter().enumerate() {
+            let want = match s.kernel.coverage[rule] {
+                None => Verdict::Bail,
+                Some(_) => Verdict::Interpreted,
+            };
+            assert_eq!(v, &want, "{}", s.program.rules[rule].id);
+        }
+    }
+}
+
 /// Loops over the history that look for a line with the code of the line under review, as
 /// CN-REPEAT-001 does: the first two walk the chain of the patient's lines with that code,
 /// X-HC-2 with a conjunct that may fail (a division) after the code; X-HC-3 may fail before

@@ -199,6 +199,32 @@ fn boolean(depth: u32) -> BoxedStrategy<String> {
         Just("(line.hilist_code?.category ?? \"\") <= \"XB0\"".to_string()),
         Just("(line.rx_drord_no ?? \"\") >= \"RX2\"".to_string()),
         Just("line.hilist_code?.category == \"XB05\"".to_string()),
+        // Prefixes up to seven bytes compare by the texts' words, longer ones by a call;
+        // texts of the tables (the catalogue's codes) and of the claims alone (line numbers).
+        (
+            prop::sample::select(vec![
+                "line.hilist_code ?? \"\"",
+                "line.hilist_name ?? \"\"",
+                "line.feedetl_sn",
+                "claim.dscg_maindiag_code ?? \"\""
+            ]),
+            prop::sample::select(vec![
+                "\"\"",
+                "\"2\"",
+                "\"25\"",
+                "\"2501020\"",
+                "\"25010203\"",
+                "\"250102035000000\"",
+                "\"1\"",
+                "\"阿\"",
+                "\"阿司\"",
+                "\"阿司匹林\"",
+                "\"X\"",
+                "line.hilist_code?.category ?? \"\"",
+                "claim.dscg_maindiag_code ?? \"\""
+            ]),
+        )
+            .prop_map(|(t, p)| format!("starts_with({t}, {p})")),
     ];
     if depth == 0 {
         return leaf.boxed();
