@@ -176,6 +176,9 @@ pub(crate) struct Gen<'a, 'f> {
     /// The lookup about to be compiled is only compared (`compared_field`): its table, the
     /// field's slot and the text.
     compared: Option<(u32, usize, String)>,
+    /// In a line group's loop: where the line under review's words are in each planned
+    /// list's scratch array (list, stride, place), found once per line.
+    line_rows: Vec<(usize, usize, scratch::ScratchRow)>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -234,6 +237,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             some_vars: Default::default(),
             deferred: HashMap::new(),
             compared: None,
+            line_rows: Vec::new(),
         }
     }
 
@@ -288,6 +292,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 let masks = self.b.ins().load(W, flags, self.ctx, calls::MASKS_OFFSET);
                 self.each_row(rows, Skip::default(), Var::MAX, |g, row| {
                     g.line = row;
+                    g.find_line_rows(row);
                     for &id in &per_line {
                         if let Some(s) = program.shared.get(id as usize) {
                             g.shared_value(id, &s.expr)?;
@@ -300,6 +305,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                     g.b.ins().store(MemFlagsData::trusted(), m, addr, 0);
                     Ok(g.iconst(0))
                 })?;
+                self.line_rows.clear();
                 self.iconst(0)
             }
             (Some(_), None) => return unsupported("a line rule without a list"),

@@ -89,6 +89,15 @@ impl<'a> Gen<'a, '_> {
     /// Where row `row`'s words are in list `list`'s scratch array (`stride` words a row):
     /// (the array's address, the index of its first word, its index among the list's rows).
     pub(super) fn scratch_row(&mut self, list: usize, row: Value, stride: usize) -> ScratchRow {
+        if row == self.line {
+            let found = self
+                .line_rows
+                .iter()
+                .find(|(l, s, _)| *l == list && *s == stride);
+            if let Some(&(_, _, at)) = found {
+                return at;
+            }
+        }
         let (_, first, rows) = self.scratch_header(list);
         // The row is one of the claim's by construction; a row outside would read outside
         // the array, so it is checked (and bails) all the same.
@@ -100,6 +109,23 @@ impl<'a> Gen<'a, '_> {
         let outside = self.b.ins().uextend(W, outside);
         self.bail_if(outside);
         self.scratch_index(list, index, stride)
+    }
+
+    /// At the top of a line group's loop body, on line `row`: finds the line's words in each
+    /// planned list of its level that has values (the kernel fills those for every claim), so
+    /// that every read of the line's values below reuses them.
+    pub(super) fn find_line_rows(&mut self, row: Value) {
+        self.line_rows.clear();
+        let Some(plan) = self.lines.clone() else {
+            return;
+        };
+        for (l, list) in plan.lists.iter().enumerate() {
+            let filled = list.entries.iter().any(|e| e.kind.is_some());
+            if filled && self.shape.list_level(0, list.slot) == self.line_level {
+                let at = self.scratch_row(l, row, list.stride);
+                self.line_rows.push((l, list.stride, at));
+            }
+        }
     }
 
     /// As [`Gen::scratch_row`], for an index (from the list's first row) already known to be
