@@ -179,6 +179,8 @@ pub(crate) struct Gen<'a, 'f> {
     /// In a line group's loop: where the line under review's words are in each planned
     /// list's scratch array (list, stride, place), found once per line.
     line_rows: Vec<(usize, usize, scratch::ScratchRow)>,
+    /// In a line group: its list's slot and the claim's rows of it, found before the loop.
+    claim_list: Option<(usize, Rows)>,
 }
 
 fn sig(call_conv: cranelift_codegen::isa::CallConv, params: usize) -> Signature {
@@ -238,6 +240,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             deferred: HashMap::new(),
             compared: None,
             line_rows: Vec::new(),
+            claim_list: None,
         }
     }
 
@@ -287,6 +290,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                     span: Default::default(),
                 };
                 let rows = self.rows_of(&source)?;
+                self.claim_list = Some((slot, rows));
                 let first = rows.0;
                 let flags = MemFlagsData::trusted().with_readonly();
                 let masks = self.b.ins().load(W, flags, self.ctx, calls::MASKS_OFFSET);
@@ -306,6 +310,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                     Ok(g.iconst(0))
                 })?;
                 self.line_rows.clear();
+                self.claim_list = None;
                 self.iconst(0)
             }
             (Some(_), None) => return unsupported("a line rule without a list"),
@@ -1394,6 +1399,12 @@ impl<'a, 'f> Gen<'a, 'f> {
                 slot,
                 optional: false,
             } => {
+                // The claim's own list of a line group: its rows were found before the loop.
+                let own_claim = matches!(base.kind, IrKind::Var(CLAIM))
+                    && !self.vars.contains_key(&(self.space, CLAIM));
+                if let Some((_, rows)) = self.claim_list.filter(|(s, _)| own_claim && s == slot) {
+                    return Ok(rows);
+                }
                 let (row, kb) = self.expr(base)?;
                 if let K::Table(t) = kb {
                     return self.table_values(row, t, *slot);
