@@ -385,10 +385,17 @@ impl<'a, 'f> Gen<'a, 'f> {
             let no = self.iconst(0);
             self.b.ins().jump(next, &[no.into()]);
             self.b.switch_to_block(next);
-            let bit = self.b.ins().ishl_imm_u(fired, i as i64);
+            // The bit is set on a branch of its own: as one pure `bor` per rule the optimizer
+            // would sink every rule's 0/1 to the end of the function, each kept (spilled)
+            // until then.
+            let (set, after) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(fired, set, &[], after, &[]);
+            self.b.switch_to_block(set);
             let so_far = self.b.use_var(mask);
-            let m = self.b.ins().bor(so_far, bit);
+            let m = self.b.ins().bor_imm_u(so_far, 1i64 << i);
             self.b.def_var(mask, m);
+            self.b.ins().jump(after, &[]);
+            self.b.switch_to_block(after);
         }
         self.bail = all_bail;
         Ok(self.b.use_var(mask))
