@@ -1103,7 +1103,8 @@ impl<'a, 'f> Gen<'a, 'f> {
             |g| match keys.split_first() {
                 None => found(g),
                 Some((&key, rest)) => {
-                    let may = g.may_have_key(table, first, key, only);
+                    // The keys are present (`cond`) ids (the lookup takes only those).
+                    let may = g.may_have_key(table, first, (key, true), only);
                     g.if_keys_may(table, (first + 1, rest), only, may, found)
                 }
             },
@@ -1111,9 +1112,6 @@ impl<'a, 'f> Gen<'a, 'f> {
         )
     }
 
-    /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
-    /// by it finds nothing), else 1. Only a word that is an id can be ruled out; any other
-    /// word still goes to the call, which bails on it.
     /// A one-column key's row on `day` from the table's single-period entries: inline for a
     /// key with one period, by the lookup call for a key with several.
     fn single_period(
@@ -1160,20 +1158,20 @@ impl<'a, 'f> Gen<'a, 'f> {
         )
     }
 
+    /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
+    /// by it finds nothing), else 1. Only a word that is an id can be ruled out; any other
+    /// word still goes to the call, which bails on it. `id`: the word is known to be a
+    /// present id (a present word of kind `K::Id`), so that test is left out.
     fn may_have_key(
         &mut self,
         table: u32,
         column: usize,
-        key: Value,
+        (key, id): (Value, bool),
         only: Option<(usize, &str)>,
     ) -> Value {
         let Some((at, len)) = self.shape.key_presence_where(table, column, only) else {
             return self.iconst(1);
         };
-        let is_id = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
         let inside = self
             .b
             .ins()
@@ -1190,6 +1188,13 @@ impl<'a, 'f> Gen<'a, 'f> {
         let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
         let has = self.b.ins().band(inside, has);
         let has = self.b.ins().uextend(W, has);
+        if id {
+            return has;
+        }
+        let is_id = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
         let is_id = self.b.ins().uextend(W, is_id);
         let lacking = self.b.ins().bxor_imm_u(has, 1);
         let known_absent = self.b.ins().band(is_id, lacking);

@@ -14,7 +14,7 @@ use vigil_compiler::ir::{AggKind, BinOp, Func, Ir, IrKind, Var};
 use vigil_compiler::value::Value as Datum;
 
 use super::conjuncts::{binders, mentions};
-use super::{Gen, R};
+use super::{Gen, K, R};
 
 /// When a condition can hold: some invariant keys all present (in their columns), or any of
 /// several such alternatives.
@@ -209,7 +209,9 @@ impl Gen<'_, '_> {
                 for (table, column, key, only) in keys {
                     let (v, k) = self.expr(key)?;
                     let here = self.present(v, k);
-                    let has = self.may_have_key(*table, *column, v, *only);
+                    // Where the key is absent `here` decides; where present, an id word
+                    // needs no test that it is one.
+                    let has = self.may_have_key(*table, *column, (v, k == K::Id), *only);
                     let both = self.b.ins().band(here, has);
                     may = self.b.ins().band(may, both);
                 }
