@@ -270,6 +270,22 @@ rule X-HG-3 "line groups by item category" {
          and round(sum(m.cnt ?? 0 for m in g.items) / 4, 1) > -abs(-1)
   message "x"
 }
+
+rule X-HG-4 "line groups whose filter may fail, read after a claim test" {
+  severity info
+  basis "test"
+  let gs = groups(l in claim.fee_list by l.hilist_code where 100 / ((l.cnt ?? 0) - 1) > 1)
+  when claim.med_type == inpatient and exists g in gs where count(g.items) > 1
+  message "x"
+}
+
+rule X-HG-5 "line groups that cannot fail, read after a claim test" {
+  severity info
+  basis "test"
+  let gs = groups(l in claim.fee_list by l.hilist_code where (l.cnt ?? 0) > 1)
+  when claim.med_type == inpatient and exists g in gs where count(g.items) > 1
+  message "x"
+}
 "#;
 
 #[test]
@@ -281,7 +297,7 @@ fn group_rules_agree_on_whole_patients() {
     let rules: Vec<usize> = (0..s.program.rules.len())
         .filter(|&i| s.program.rules[i].id.starts_with("X-HG-"))
         .collect();
-    assert_eq!(rules.len(), 3);
+    assert_eq!(rules.len(), 5);
     for &r in &rules {
         assert_eq!(
             s.kernel.coverage[r], None,

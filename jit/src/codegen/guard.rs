@@ -111,10 +111,11 @@ pub(crate) fn cannot_fail(ir: &Ir) -> bool {
             matches!(func, Func::SortsBefore | Func::StartsWith | Func::Age)
                 && args.iter().all(cannot_fail)
         }
-        // Counting, picking and deduplicating cannot fail (a sum can overflow): only what
-        // they evaluate can.
+        // Counting, picking, deduplicating and grouping cannot fail (a sum can overflow):
+        // only what they evaluate can.
         IrKind::Agg {
-            kind: AggKind::Count | AggKind::Distinct | AggKind::First | AggKind::Last,
+            kind:
+                AggKind::Count | AggKind::Distinct | AggKind::First | AggKind::Last | AggKind::Groups,
             ..
         }
         | IrKind::Quant { .. }

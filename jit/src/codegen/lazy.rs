@@ -4,21 +4,29 @@
 //! count of care days (distinct event dates, pairwise over the lines) then runs only for
 //! the inpatient claims its `when` tests first, not for every claim.
 
-use vigil_compiler::ir::{Ir, IrKind, RuleIr, Var};
+use vigil_compiler::ir::{AggKind, Ir, IrKind, RuleIr, Var};
 use vigil_compiler::types::Ty;
 
 use super::cannot_fail;
 
 /// Whether let `var = e` of `rule` can be computed at its read in `when`: it cannot fail, is
-/// a plain value (not a list or groups, which loops range over), no other let reads it, and
-/// `when` reads it once, outside any loop (so it is computed at most once per row).
+/// a plain value or a `groups(…)` (whose definition is checked where it is computed; not
+/// another list, nor a group or record), no other let reads it, and `when` reads it once,
+/// outside any loop (so it is computed at most once per row). CN-DIEM-001's per-diem groups
+/// are then checked for the inpatient claims only.
 pub(super) fn deferrable(rule: &RuleIr, var: Var, e: &Ir) -> bool {
-    if !cannot_fail(e)
-        || matches!(
-            e.ty.unwrap_optional(),
-            Ty::List(_) | Ty::Group(..) | Ty::Record(_) | Ty::Error
-        )
-    {
+    let groups = matches!(
+        &e.kind,
+        IrKind::Agg {
+            kind: AggKind::Groups,
+            ..
+        }
+    );
+    let plain = !matches!(
+        e.ty.unwrap_optional(),
+        Ty::List(_) | Ty::Group(..) | Ty::Record(_) | Ty::Error
+    );
+    if !cannot_fail(e) || !(plain || groups) {
         return false;
     }
     if rule.lets.iter().any(|(_, other)| reads(other, var)) {
