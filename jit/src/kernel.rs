@@ -790,17 +790,57 @@ fn link(
         linking.slots.resize(size, (0, 0, 0, 0));
     }
     linking.stamp += 1;
-    let (stamp, mask) = (linking.stamp, size - 1);
+    let stamp = linking.stamp;
     let Some(slots) = linking.slots.get_mut(..size) else {
         return false;
     };
+    let places = Places {
+        stride,
+        k1,
+        head,
+        next,
+    };
+    match k2 {
+        None => link_lines(words, lines, &places, slots, stamp, |_, _| 0),
+        Some(k2) => link_lines(words, lines, &places, slots, stamp, |w, at| w[at + k2]),
+    }
+    true
+}
+
+/// Where a chain's words are in each line's `stride` words (`link`).
+struct Places {
+    stride: usize,
+    k1: usize,
+    head: usize,
+    next: usize,
+}
+
+/// `link`'s pass over the lines; `second(words, at)` gives the second key word of the line
+/// whose words start at `at` (0 for a one-key chain, which then pays no test per line for the
+/// key it lacks).
+fn link_lines(
+    words: &mut [i64],
+    lines: usize,
+    p: &Places,
+    slots: &mut [(i64, i64, u32, u64)],
+    stamp: u64,
+    second: impl Fn(&[i64], usize) -> i64,
+) {
+    let mask = slots.len() - 1;
+    let Places {
+        stride,
+        k1,
+        head,
+        next,
+    } = *p;
     // Plain indexes below, each in bounds by construction: every word place was checked
-    // below `stride` above, `words` holds `lines` rows of `stride`, a slot index is masked
-    // below `size`, and an earlier line's row is below the current one.
+    // below `stride` by `link`, `words` holds `lines` rows of `stride`, a slot index is
+    // masked below the table's size (a power of two), and an earlier line's row is below
+    // the current one.
     for line in 0..lines {
         let at = line * stride;
         let a = words[at + k1];
-        let b = k2.map_or(0, |k| words[at + k]);
+        let b = second(words, at);
         let mixed = (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (b as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         let mut h = ((mixed ^ (mixed >> 32)) as usize) & mask;
@@ -821,7 +861,6 @@ fn link(
         words[at + head] = first;
         words[at + next] = lines as i64;
     }
-    true
 }
 
 /// The rows of claim `claim`'s list in `slot` (none when the batch does not lay it out).
