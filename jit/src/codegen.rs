@@ -1529,16 +1529,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// For history: the claim's own `setl_id` id and its column, so that a loop over the
     /// patient's rows leaves out every claim with the same `setl_id`, as `history()` does.
     fn history_exclusion(&mut self, source: &Ir) -> R<Option<(usize, Value)>> {
-        let is_history = match &source.kind {
-            IrKind::History(_) => true,
-            IrKind::Shared(id) => self
-                .program
-                .shared
-                .get(*id as usize)
-                .is_some_and(|s| matches!(s.expr.kind, IrKind::History(_))),
-            _ => false,
-        };
-        if !is_history {
+        if !is_history(self.program, source) {
             return Ok(None);
         }
         let Some(index) = self.shape.claim_column(0, self.shape.setl_id()) else {
@@ -1574,16 +1565,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         let body_block = self.b.create_block();
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
-        if let Some((index, me)) = skip.history {
-            // A row with the claim's own setl_id is not history: skip it.
-            let col = self.column(index);
-            let off = self.b.ins().ishl_imm_u(at, 2);
-            let addr = self.b.ins().iadd(col, off);
-            let id = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
-            let same = self.b.ins().icmp(IntCC::Equal, id, me);
-            let go = self.b.create_block();
-            self.b.ins().brif(same, step, &[], go, &[]);
-            self.b.switch_to_block(go);
+        if let Some(own) = skip.history {
+            self.skip_own_claim(own, at, step);
         }
         if let Some((d, key)) = skip.member {
             // Before `var` is bound: the definition's own variable may share its slot.
@@ -1614,6 +1597,19 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(exit);
         Ok(())
+    }
+
+    /// Jumps to `step` when claim row `row` has the claim's own `setl_id` (`own`: its column
+    /// and the id): such a row is not history.
+    fn skip_own_claim(&mut self, (index, me): (usize, Value), row: Value, step: Block) {
+        let col = self.column(index);
+        let off = self.b.ins().ishl_imm_u(row, 2);
+        let addr = self.b.ins().iadd(col, off);
+        let id = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
+        let same = self.b.ins().icmp(IntCC::Equal, id, me);
+        let go = self.b.create_block();
+        self.b.ins().brif(same, step, &[], go, &[]);
+        self.b.switch_to_block(go);
     }
 
     /// Runs `f` with the variable space set to `space`.
@@ -2507,6 +2503,18 @@ impl Gen<'_, '_> {
 }
 
 /// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
+/// Whether `source` is `history(…)`, written out or shared.
+pub(crate) fn is_history(program: &Program, source: &Ir) -> bool {
+    match &source.kind {
+        IrKind::History(_) => true,
+        IrKind::Shared(id) => program
+            .shared
+            .get(*id as usize)
+            .is_some_and(|s| matches!(s.expr.kind, IrKind::History(_))),
+        _ => false,
+    }
+}
+
 pub(crate) fn plain_word(k: K) -> bool {
     !matches!(
         k,

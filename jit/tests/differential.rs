@@ -288,16 +288,17 @@ rule X-HG-5 "line groups that cannot fail, read after a claim test" {
 }
 "#;
 
-#[test]
-fn group_rules_agree_on_whole_patients() {
-    // The schema, tables and definitions, without the national rules (and their test files).
+/// The schema, tables and definitions (without the national rules and their test files) with
+/// the rules of `text`: the setup, and the indexes of the `count` rules whose ids start with
+/// `prefix`, each asserted native.
+fn native_rules(text: &str, prefix: &str, count: usize) -> (Setup, Vec<usize>) {
     let dir = base_dir();
-    std::fs::write(dir.path().join("groups.vigil"), GROUP_RULES).expect("write rules");
+    std::fs::write(dir.path().join("test.vigil"), text).expect("write rules");
     let s = setup_at(dir.path());
     let rules: Vec<usize> = (0..s.program.rules.len())
-        .filter(|&i| s.program.rules[i].id.starts_with("X-HG-"))
+        .filter(|&i| s.program.rules[i].id.starts_with(prefix))
         .collect();
-    assert_eq!(rules.len(), 5);
+    assert_eq!(rules.len(), count);
     for &r in &rules {
         assert_eq!(
             s.kernel.coverage[r], None,
@@ -305,6 +306,12 @@ fn group_rules_agree_on_whole_patients() {
             s.program.rules[r].id
         );
     }
+    (s, rules)
+}
+
+#[test]
+fn group_rules_agree_on_whole_patients() {
+    let (s, rules) = native_rules(GROUP_RULES, "X-HG-", 5);
     for &r in &rules {
         let (decided, fired, rows) = agree_on_patients(&s, &[r]);
         eprintln!(
@@ -496,16 +503,7 @@ rule X-HC-4 "the doctor's earlier claim, costlier" {
 
 #[test]
 fn history_loops_walk_the_patient_s_lines_with_the_code() {
-    let dir = base_dir();
-    std::fs::write(dir.path().join("history.vigil"), HISTORY_CHAIN_RULES).expect("write rules");
-    let s = setup_at(dir.path());
-    let rules: Vec<usize> = (0..s.program.rules.len())
-        .filter(|&i| s.program.rules[i].id.starts_with("X-HC-"))
-        .collect();
-    assert_eq!(rules.len(), 5);
-    for &r in &rules {
-        assert_eq!(s.kernel.coverage[r], None, "{}", s.program.rules[r].id);
-    }
+    let (s, rules) = native_rules(HISTORY_CHAIN_RULES, "X-HC-", 5);
     let chains: Vec<&String> = s
         .kernel
         .line_values

@@ -267,15 +267,8 @@ impl<'a> Gen<'a, '_> {
         let next = self.scratch_word(words, PatientChain::NEXT);
         self.b.def_var(i, next);
         let owner = self.scratch_word(words, PatientChain::OWNER);
-        if let Some((index, me)) = c.skip {
-            let col = self.column(index);
-            let off = self.b.ins().ishl_imm_u(owner, 2);
-            let addr = self.b.ins().iadd(col, off);
-            let id = self.b.ins().uload32(MemFlagsData::trusted(), addr, 0);
-            let same = self.b.ins().icmp(IntCC::Equal, id, me);
-            let go = self.b.create_block();
-            self.b.ins().brif(same, step, &[], go, &[]);
-            self.b.switch_to_block(go);
+        if let Some(own) = c.skip {
+            self.skip_own_claim(own, owner, step);
         }
         self.bind(var, owner, K::Level(0));
         self.loop_rows.insert((self.space, var));

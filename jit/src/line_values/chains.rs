@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use vigil_compiler::ir::{AggKind, BinOp, Ir, IrKind, Program, RuleIr, Var};
 
 use super::{key, line_of, own_lines, own_list};
-use crate::codegen::{cannot_fail, flatten};
+use crate::codegen::{cannot_fail, flatten, is_history};
 
 /// A loop that may walk a chain.
 pub(super) struct Candidate<'a> {
@@ -242,15 +242,7 @@ impl<'a> Walk<'a, '_> {
     /// loop over a list of `var` whose key conjunct compares a line field with a variable
     /// bound from the same field of a line under review.
     fn history(&mut self, node: &'a Ir, var: Var, source: &Ir, filter: &'a Ir) {
-        let from_history = match &source.kind {
-            IrKind::History(_) => true,
-            IrKind::Shared(id) => self
-                .program
-                .shared
-                .get(*id as usize)
-                .is_some_and(|s| matches!(s.expr.kind, IrKind::History(_))),
-            _ => false,
-        };
+        let from_history = is_history(self.program, source);
         let IrKind::Quant {
             all: false,
             var: lines,
