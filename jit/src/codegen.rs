@@ -2325,11 +2325,13 @@ impl Gen<'_, '_> {
         self.branch(
             in_base,
             |g| {
-                // Every id up to `base_len` has a word in the array.
+                // Every id up to `base_len` has a word in the array. Not a movable load: only
+                // this branch keeps it inside the array.
                 let base = g.b.ins().load(W, fixed, texts, calls::TEXT_BASE);
                 let at = g.b.ins().ishl_imm_u(id, 3);
                 let addr = g.b.ins().iadd(base, at);
-                Ok(g.b.ins().load(W, fixed, addr, 0))
+                let element = MemFlagsData::trusted().with_readonly();
+                Ok(g.b.ins().load(W, element, addr, 0))
             },
             |g| {
                 let own_len = g.b.ins().load(W, fixed, texts, calls::TEXT_OWN_LEN);

@@ -142,8 +142,13 @@ impl<'a> LineValues<'a> {
             visit(program, &rule.when, &mut own, &forced, &mut found);
         }
         // A line rule's shared values (`catalogue_row(claim, line)`, computed once at the top
-        // of its group's function) may read the values of the line under review.
-        for s in &program.shared {
+        // of its group's function) may read the values of the line under review: those the
+        // compiled rules read, not those only interpreted rules do (a value planned for them
+        // alone would be computed, and could bail, for nothing).
+        for id in shared_read(rules, program) {
+            let Some(s) = program.shared.get(id as usize) else {
+                continue;
+            };
             if let SharedScope::Line(slot) = s.scope {
                 visit(
                     program,
@@ -393,6 +398,27 @@ fn visit<'a>(
             own.pop();
         }
     }
+}
+
+/// The shared expressions `rules` read, directly or through other shared expressions, in id
+/// order.
+fn shared_read(rules: &[&RuleIr], program: &Program) -> std::collections::BTreeSet<u32> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack: Vec<&Ir> = rules
+        .iter()
+        .flat_map(|r| r.lets.iter().map(|(_, e)| e).chain([&r.when]))
+        .collect();
+    while let Some(ir) = stack.pop() {
+        if let IrKind::Shared(id) = ir.kind {
+            if seen.insert(id) {
+                if let Some(s) = program.shared.get(id as usize) {
+                    stack.push(&s.expr);
+                }
+            }
+        }
+        stack.extend(ir.children());
+    }
+    seen
 }
 
 /// Whether `ir` only tests a field of one table row it looks up (`catalogue_row(claim,

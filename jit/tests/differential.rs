@@ -433,6 +433,89 @@ fn a_batch_built_on_other_strings_bails() {
     }
 }
 
+/// Two native rules, and two that stay interpreted (a product of four prices has too many
+/// decimal places for a native word) sharing a loop over the lines: the loop is planned for
+/// the interpreted rules alone, so not at all; computed per line it would fail on these
+/// claims' prices and hand every native rule of the claim back.
+const MIXED_RULES: &str = r#"
+rule C-1 "inpatient" {
+  severity info
+  basis "test"
+  when claim.med_type == inpatient
+  message "x"
+}
+
+rule C-2 "a count" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when (line.cnt ?? 0) > 1
+  message "x"
+}
+
+rule I-1 "a price against the others' caps" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when (exists l in claim.fee_list where (catalogue_row(claim, l)?.pric_uplmt_amt ?? 0) < (l.pric ?? 0) and l.feedetl_sn != line.feedetl_sn)
+   and (line.pric ?? 0) * (line.pric ?? 0) * (line.pric ?? 0) * (line.pric ?? 0) > 1
+  message "x"
+}
+
+rule I-2 "the same, another bound" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when (exists l in claim.fee_list where (catalogue_row(claim, l)?.pric_uplmt_amt ?? 0) < (l.pric ?? 0) and l.feedetl_sn != line.feedetl_sn)
+   and (line.pric ?? 0) * (line.pric ?? 0) * (line.pric ?? 0) * (line.pric ?? 0) > 2
+  message "x"
+}
+"#;
+
+#[test]
+fn rules_left_to_the_interpreter_do_not_hand_back_native_ones() {
+    let (s, native) = native_rules(MIXED_RULES, "C-", 2);
+    let interpreted: Vec<usize> = (0..s.program.rules.len())
+        .filter(|&i| s.program.rules[i].id.starts_with("I-"))
+        .collect();
+    assert_eq!(interpreted.len(), 2);
+    for &r in &interpreted {
+        assert!(
+            s.kernel.coverage[r].is_some(),
+            "{} is interpreted",
+            s.program.rules[r].id
+        );
+    }
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let mut text = String::new();
+    for line in sample.lines().take(50) {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        if let Some(lines) = v["fee_list"].as_array_mut() {
+            for l in lines {
+                l["pric"] = "0.00001".into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let claims = read(&s.layout, text.as_bytes());
+    assert_eq!(claims.len(), 50);
+    let verdicts = s
+        .kernel
+        .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
+    for (claim, per_rule) in claims.iter().zip(&verdicts) {
+        for &r in &native {
+            assert!(
+                matches!(per_rule[r], Verdict::Decided(_)),
+                "{} on {}: {:?}",
+                s.program.rules[r].id,
+                claim.get(s.layout.setl_id()),
+                per_rule[r]
+            );
+        }
+    }
+}
+
 /// Loops over the history that look for a line with the code of the line under review, as
 /// CN-REPEAT-001 does: the first two walk the chain of the patient's lines with that code,
 /// X-HC-2 with a conjunct that may fail (a division) after the code; X-HC-3 may fail before
