@@ -433,6 +433,152 @@ fn a_batch_built_on_other_strings_bails() {
     }
 }
 
+/// One kernel screens several batches at once (a service's threads): each walk keeps its own
+/// memo of its batch's texts, so two batches whose own strings differ at the same ids get
+/// the verdicts each gets alone.
+#[test]
+fn batches_screened_at_once_by_one_kernel_get_their_own_verdicts() {
+    let s = setup();
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    // The same claims twice, the second time with diagnoses no table holds (the batch's own
+    // strings, whose words are computed on first use), in another order.
+    let mut other = String::new();
+    for (i, line) in sample.lines().enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        let dx = ["N40.9X", "O80.0Y", "C61Z", "E11.9W"][i % 4];
+        v["dscg_maindiag_code"] = format!("{dx}{i}").into();
+        other.push_str(&v.to_string());
+        other.push('\n');
+    }
+    let first = read(&s.layout, sample.as_bytes());
+    let mut second = read(&s.layout, other.as_bytes());
+    second.reverse();
+    let a = Batch::new(&s.layout, &first, s.kernel.strings());
+    let b = Batch::new(&s.layout, &second, s.kernel.strings());
+    let (alone_a, alone_b) = (s.kernel.verdicts(&a), s.kernel.verdicts(&b));
+    assert_ne!(alone_a, alone_b, "the diagnoses change some verdicts");
+    // And the interpreter agrees with the second batch's (its diagnoses' words are the memo's).
+    let (decided, _) = agree(&s, &second);
+    assert!(decided > second.len());
+    for _ in 0..4 {
+        let (at_once_a, at_once_b) = std::thread::scope(|scope| {
+            let ta = scope.spawn(|| s.kernel.verdicts(&a));
+            let tb = scope.spawn(|| s.kernel.verdicts(&b));
+            (ta.join().expect("thread a"), tb.join().expect("thread b"))
+        });
+        assert_eq!(at_once_a, alone_a);
+        assert_eq!(at_once_b, alone_b);
+    }
+}
+
+/// Two line rules sharing a value of the line (an aggregate: the compiler shares those) that
+/// overflows a native word on some lines (a price of a million: its square overflows the
+/// scaled word, not the interpreter's decimal), a third line rule beside them, and a claim
+/// rule: where the shared value bails, every line rule of the claim goes to the interpreter
+/// (`Needs` answers Everything) and the claim rule stays decided; elsewhere all agree with
+/// the interpreter.
+const SHARED_BAIL_RULES: &str = r#"
+rule S-1 "a large square" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when sum((l.pric ?? 0) * (l.pric ?? 0) for l in claim.fee_list where l.feedetl_sn == line.feedetl_sn) > 100
+  message "x"
+}
+
+rule S-2 "a larger square" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when sum((l.pric ?? 0) * (l.pric ?? 0) for l in claim.fee_list where l.feedetl_sn == line.feedetl_sn) > 10000
+  message "x"
+}
+
+rule S-3 "a count" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when (line.cnt ?? 0) > 1
+  message "x"
+}
+
+rule S-4 "inpatient" {
+  severity info
+  basis "test"
+  when claim.med_type == inpatient
+  message "x"
+}
+"#;
+
+#[test]
+fn a_bail_in_a_line_s_shared_value_hands_the_claim_s_line_rules_back() {
+    let (s, rules) = native_rules(SHARED_BAIL_RULES, "S-", 4);
+    let sample = std::fs::read_to_string(book().join("samples/claims.jsonl")).expect("samples");
+    let mut text = String::new();
+    for (i, line) in sample.lines().take(60).enumerate() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("sample JSON");
+        if i % 3 == 0 {
+            if let Some(l) = v["fee_list"].as_array_mut().and_then(|ls| ls.last_mut()) {
+                l["pric"] = "1000000.00".into();
+            }
+        }
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let claims = read(&s.layout, text.as_bytes());
+    let batch = Batch::new(&s.layout, &claims, s.kernel.strings());
+    let verdicts = s.kernel.verdicts(&batch);
+    let data = TablesOnly(&s.tables);
+    let (mut handed_back, mut decided) = (0, 0);
+    use vigil_runtime::screen::{Need, Screen};
+    let mut screened = Vec::new();
+    s.kernel.screen(&batch, None, &mut |claim, needs| {
+        let line_rules_whole = rules[..3]
+            .iter()
+            .all(|&r| matches!(needs.get(r), Need::Everything));
+        screened.push((
+            claim,
+            line_rules_whole,
+            matches!(needs.get(rules[3]), Need::Everything),
+        ));
+    });
+    for ((claim, per_rule), (_, whole, claim_rule_whole)) in
+        claims.iter().zip(&verdicts).zip(&screened)
+    {
+        let huge = claim.get(s.layout.setl_id()).to_string();
+        let bailed = rules[..3].iter().all(|&r| per_rule[r] == Verdict::Bail);
+        assert_eq!(
+            bailed, *whole,
+            "{huge}: the screen says what the verdicts say"
+        );
+        assert!(!claim_rule_whole, "{huge}: the claim rule stays decided");
+        let mut eval = ClaimEval::new(&s.program, &data, claim.clone());
+        for &r in &rules {
+            let hits = eval
+                .rule(r)
+                .expect("the interpreter's wide decimals hold it");
+            if let Verdict::Decided(lines) = &per_rule[r] {
+                assert_eq!(
+                    lines,
+                    &lines_of(&hits),
+                    "{} on {huge}",
+                    s.program.rules[r].id
+                );
+            }
+        }
+        if bailed {
+            handed_back += 1;
+        } else {
+            decided += 1;
+        }
+    }
+    assert!(
+        handed_back >= 15,
+        "claims with the large price: {handed_back}"
+    );
+    assert!(decided >= 30, "the others: {decided}");
+}
+
 /// Two native rules, and two that stay interpreted (a product of four prices has too many
 /// decimal places for a native word) sharing a loop over the lines: the loop is planned for
 /// the interpreted rules alone, so not at all; computed per line it would fail on these
