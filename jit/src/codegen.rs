@@ -275,21 +275,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let list = rules.first().and_then(|r| r.list_slot);
         let result = match (self.line_level, list) {
             (Some(_), Some(slot)) => {
-                let claim = Ir {
-                    kind: IrKind::Var(CLAIM),
-                    ty: Ty::Error,
-                    span: Default::default(),
-                };
-                let source = Ir {
-                    kind: IrKind::Field {
-                        base: Box::new(claim),
-                        slot,
-                        optional: false,
-                    },
-                    ty: Ty::Error,
-                    span: Default::default(),
-                };
-                let rows = self.rows_of(&source)?;
+                let rows = self.list_of(self.claim, K::Level(0), slot)?;
                 self.claim_list = Some((slot, rows));
                 let first = rows.0;
                 let flags = MemFlagsData::trusted().with_readonly();
@@ -1104,7 +1090,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 None => found(g),
                 Some((&key, rest)) => {
                     // The keys are present (`cond`) ids (the lookup takes only those).
-                    let may = g.may_have_key(table, first, (key, true), only);
+                    let may = g.may_have_key(table, first, key, only);
                     g.if_keys_may(table, (first + 1, rest), only, may, found)
                 }
             },
@@ -1158,15 +1144,14 @@ impl<'a, 'f> Gen<'a, 'f> {
         )
     }
 
-    /// 0 when the id `key` is certainly in no row of `table`'s key column `column` (a lookup
-    /// by it finds nothing), else 1. Only a word that is an id can be ruled out; any other
-    /// word still goes to the call, which bails on it. `id`: the word is known to be a
-    /// present id (a present word of kind `K::Id`), so that test is left out.
+    /// 0 when `key`, a word of kind `K::Id`, is certainly in no row of `table`'s key column
+    /// `column` (a lookup by it finds nothing), else 1. An absent word is in no row either:
+    /// callers test presence as well.
     fn may_have_key(
         &mut self,
         table: u32,
         column: usize,
-        (key, id): (Value, bool),
+        key: Value,
         only: Option<(usize, &str)>,
     ) -> Value {
         let Some((at, len)) = self.shape.key_presence_where(table, column, only) else {
@@ -1187,18 +1172,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             .uload8(W, MemFlagsData::trusted().with_readonly(), addr, 0);
         let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
         let has = self.b.ins().band(inside, has);
-        let has = self.b.ins().uextend(W, has);
-        if id {
-            return has;
-        }
-        let is_id = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, key, 1 << 32);
-        let is_id = self.b.ins().uextend(W, is_id);
-        let lacking = self.b.ins().bxor_imm_u(has, 1);
-        let known_absent = self.b.ins().band(is_id, lacking);
-        self.b.ins().bxor_imm_u(known_absent, 1)
+        self.b.ins().uextend(W, has)
     }
 
     /// 1 when both are present and equal.
@@ -1421,37 +1395,7 @@ impl<'a, 'f> Gen<'a, 'f> {
                 if let K::Table(t) = kb {
                     return self.table_values(row, t, *slot);
                 }
-                let K::Level(level) = kb else {
-                    return unsupported("a list that is not a claim's");
-                };
-                let (Some(element), Some(index)) = (
-                    self.shape.list_level(level, *slot),
-                    self.shape.claim_column(level, *slot),
-                ) else {
-                    return unsupported("a list that is not laid out");
-                };
-                // A row that may be absent (from `first`, `last`) has no list: an empty range,
-                // and no offsets read for it.
-                let here = self.present(row, kb);
-                let col = self.column(index);
-                let at = self.b.ins().ishl_imm_u(row, 2);
-                let first = self.branch(
-                    here,
-                    |g| {
-                        let addr = g.b.ins().iadd(col, at);
-                        Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 0))
-                    },
-                    |g| Ok(g.iconst(0)),
-                )?;
-                let end = self.branch(
-                    here,
-                    |g| {
-                        let addr = g.b.ins().iadd(col, at);
-                        Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 4))
-                    },
-                    |g| Ok(g.iconst(0)),
-                )?;
-                Ok((first, end, K::Level(element), None))
+                self.list_of(row, kb, *slot)
             }
             IrKind::Rows(t) => {
                 let Some(rows) = self.shape.table_rows(*t) else {
@@ -1493,6 +1437,41 @@ impl<'a, 'f> Gen<'a, 'f> {
             }
             _ => unsupported("a quantifier over a list that is not a claim's list or a table"),
         }
+    }
+
+    /// The rows of list field `slot` of claim-level row `row` (of kind `kb`).
+    fn list_of(&mut self, row: Value, kb: K, slot: usize) -> R<Rows> {
+        let K::Level(level) = kb else {
+            return unsupported("a list that is not a claim's");
+        };
+        let (Some(element), Some(index)) = (
+            self.shape.list_level(level, slot),
+            self.shape.claim_column(level, slot),
+        ) else {
+            return unsupported("a list that is not laid out");
+        };
+        // A row that may be absent (from `first`, `last`) has no list: an empty range, and no
+        // offsets read for it.
+        let here = self.present(row, kb);
+        let col = self.column(index);
+        let at = self.b.ins().ishl_imm_u(row, 2);
+        let first = self.branch(
+            here,
+            |g| {
+                let addr = g.b.ins().iadd(col, at);
+                Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 0))
+            },
+            |g| Ok(g.iconst(0)),
+        )?;
+        let end = self.branch(
+            here,
+            |g| {
+                let addr = g.b.ins().iadd(col, at);
+                Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 4))
+            },
+            |g| Ok(g.iconst(0)),
+        )?;
+        Ok((first, end, K::Level(element), None))
     }
 
     /// The values of a table row's list column (`sep "|"`): an absent row has none.
@@ -2504,7 +2483,6 @@ impl Gen<'_, '_> {
     }
 }
 
-/// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
 /// Whether `source` is `history(…)`, written out or shared.
 pub(crate) fn is_history(program: &Program, source: &Ir) -> bool {
     match &source.kind {
@@ -2517,6 +2495,7 @@ pub(crate) fn is_history(program: &Program, source: &Ir) -> bool {
     }
 }
 
+/// Whether words of kind `k` are equal exactly when their values are (no rows, no groups).
 pub(crate) fn plain_word(k: K) -> bool {
     !matches!(
         k,

@@ -492,8 +492,7 @@ impl Kernel {
         let mut header = vec![0i64; 3 * (self.prepares.len() + self.patients.len())];
         let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); self.prepares.len()];
         let mut linking = Linking::default();
-        let mut patients: Vec<PatientLinks> =
-            self.patients.iter().map(|_| Default::default()).collect();
+        let mut patients: Vec<PatientWords> = vec![Vec::new(); self.patients.len()];
         let mut last = LastById::default();
         let mut linked_for = None;
         let mut masks: Vec<i64> = Vec::new();
@@ -623,37 +622,29 @@ impl Kernel {
 
 impl Kernel {
     /// Points the scratch header's patient chains at the lines of `claim`'s patient, linking
-    /// them when that patient is not the one linked last (a batch holds each patient's claims
-    /// together, so once per patient). A chain that cannot be linked (no patient range, a
-    /// column not laid out) gets no lines: a walk's start line is then outside its words,
-    /// and `Gen::scratch_row`'s range check bails.
+    /// them (called when the claim's patient is not the one linked last: a batch holds each
+    /// patient's claims together, so once per patient). A chain that cannot be linked (no
+    /// patient range, a column not laid out) gets no lines: a walk's start line is then
+    /// outside its words, and `Gen::scratch_row`'s range check bails.
     fn link_patients(
         &self,
         batch: &Batch,
         claim: usize,
         header: &mut [i64],
-        links: &mut [PatientLinks],
+        words: &mut [PatientWords],
         last: &mut LastById,
     ) {
         let lists = self.prepares.len();
-        for (c, (&(slot, field), links)) in self.patients.iter().zip(links).enumerate() {
-            let range = batch
-                .patients
-                .get(claim)
-                .copied()
-                .filter(|r| r[0] != batch::UNKNOWN_PATIENT);
-            let linked = match range {
-                Some(r) if links.linked.is_some_and(|(was, _, _)| was == r) => links.linked,
-                Some(r) => {
-                    links.linked = link_patient(batch, slot, field, r, &mut links.words, last)
-                        .map(|(first, lines)| (r, first, lines));
-                    links.linked
-                }
-                None => None,
-            };
+        let range = batch
+            .patients
+            .get(claim)
+            .copied()
+            .filter(|r| r[0] != batch::UNKNOWN_PATIENT);
+        for (c, (&(slot, field), words)) in self.patients.iter().zip(words).enumerate() {
+            let linked = range.and_then(|r| link_patient(batch, slot, field, r, words, last));
             if let Some(h) = header.get_mut(3 * (lists + c)..3 * (lists + c) + 3) {
-                let (first, lines) = linked.map_or((0, 0), |(_, f, n)| (f, n));
-                h[0] = links.words.as_ptr() as i64;
+                let (first, lines) = linked.unwrap_or((0, 0));
+                h[0] = words.as_ptr() as i64;
                 h[1] = first as i64;
                 h[2] = lines as i64;
             }
@@ -661,13 +652,9 @@ impl Kernel {
     }
 }
 
-/// The words of one patient chain (`PatientChain::STRIDE` per line of the patient's claims'
-/// list), and what they were linked for: the patient's claims, the first line, the lines.
-#[derive(Default)]
-struct PatientLinks {
-    words: Vec<[i64; PatientChain::STRIDE]>,
-    linked: Option<([u32; 2], usize, usize)>,
-}
+/// The words of one patient chain: `PatientChain::STRIDE` per line of the patient's claims'
+/// list.
+type PatientWords = Vec<[i64; PatientChain::STRIDE]>;
 
 /// An open-addressing table of the key ids met while linking a patient chain, reused from
 /// patient to patient without clearing: a slot is taken only when its stamp is the current
@@ -690,7 +677,7 @@ fn link_patient(
     slot: usize,
     field: usize,
     [first, end]: [u32; 2],
-    words: &mut Vec<[i64; PatientChain::STRIDE]>,
+    words: &mut PatientWords,
     last: &mut LastById,
 ) -> Option<(usize, usize)> {
     let Some(batch::Column::List { offsets, level }) = batch.levels.first()?.columns.get(slot)

@@ -7,7 +7,7 @@
 //! differ. So a walk only ever skips lines whose key differs from the compared words.
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{Block, InstBuilder, MemFlagsData, Value};
 use vigil_compiler::ir::{Ir, Var};
 use vigil_runtime::batch::ColumnKind;
 
@@ -131,37 +131,84 @@ impl<'a> Gen<'a, '_> {
         var: Var,
         mut body: impl FnMut(&mut Self) -> R<Value>,
     ) -> R<()> {
+        let follow = Follow {
+            list: c.list,
+            stride: c.stride,
+            next: c.next,
+            start: c.start,
+            until: c.until,
+        };
+        self.follow_chain(follow, |g, line| {
+            let row = g.b.ins().iadd(line.first, line.at);
+            g.bind(var, row, K::Level(c.level));
+            g.loop_rows.insert((g.space, var));
+            body(g)
+        })
+    }
+
+    /// A loop along a chain in a scratch array: from index `f.start` while below `f.until`
+    /// (the list's number of rows when None), to the index in word `f.next` of each line's
+    /// `f.stride`; `body` binds what the line gives and says (0/1 word) whether to stop; it
+    /// may jump to `line.skip` to go on to the next line at once.
+    fn follow_chain(
+        &mut self,
+        f: Follow,
+        mut body: impl FnMut(&mut Self, ChainLine) -> R<Value>,
+    ) -> R<()> {
         let i = self.b.declare_var(W);
-        self.b.def_var(i, c.start);
-        let (header, body_block, exit) = (
+        self.b.def_var(i, f.start);
+        let (header, body_block, step, exit) = (
+            self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
-        let (_, first, rows) = self.scratch_header(c.list);
+        let (_, first, rows) = self.scratch_header(f.list);
         let at = self.b.use_var(i);
         // The chain's indexes are below the number of lines, and that number (or an index
         // below it) ends it: the test that ends the walk keeps every read inside the array.
-        let end = c.until.unwrap_or(rows);
+        let end = f.until.unwrap_or(rows);
         let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, end);
         self.b.ins().brif(more, body_block, &[], exit, &[]);
         self.b.switch_to_block(body_block);
-        let row = self.b.ins().iadd(first, at);
-        self.bind(var, row, K::Level(c.level));
-        self.loop_rows.insert((self.space, var));
-        let stop = body(self)?;
-        let step = self.b.create_block();
+        let line = ChainLine {
+            first,
+            at,
+            skip: step,
+        };
+        let stop = body(self, line)?;
         self.b.ins().brif(stop, exit, &[], step, &[]);
         self.b.switch_to_block(step);
-        let words = self.scratch_index(c.list, at, c.stride);
-        let next = self.scratch_word(words, c.next);
+        // Found here, not before the body: kept across it, the place would be spilled.
+        let words = self.scratch_index(f.list, at, f.stride);
+        let next = self.scratch_word(words, f.next);
         self.b.def_var(i, next);
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(exit);
         Ok(())
     }
+}
+
+/// A chain to follow ([`Gen::follow_chain`]).
+#[derive(Clone, Copy)]
+struct Follow {
+    list: usize,
+    stride: usize,
+    next: usize,
+    start: Value,
+    until: Option<Value>,
+}
+
+/// One line of a chain being followed.
+#[derive(Clone, Copy)]
+struct ChainLine {
+    /// The list's first row, and the line's index from it.
+    first: Value,
+    at: Value,
+    /// The block that goes on to the next line.
+    skip: Block,
 }
 
 /// A walk over the lines of the patient's claims that share the key of a line under review
@@ -247,39 +294,25 @@ impl<'a> Gen<'a, '_> {
         var: Var,
         mut body: impl FnMut(&mut Self) -> R<Value>,
     ) -> R<()> {
-        let i = self.b.declare_var(W);
-        self.b.def_var(i, c.start);
-        let (header, body_block, step, exit) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let (_, first, rows) = self.scratch_header(c.list);
-        let at = self.b.use_var(i);
-        // As in `each_chained`: the test that ends the walk keeps every read in the array.
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, rows);
-        self.b.ins().brif(more, body_block, &[], exit, &[]);
-        self.b.switch_to_block(body_block);
-        let words = self.scratch_index(c.list, at, PatientChain::STRIDE);
-        let next = self.scratch_word(words, PatientChain::NEXT);
-        self.b.def_var(i, next);
-        let owner = self.scratch_word(words, PatientChain::OWNER);
-        if let Some(own) = c.skip {
-            self.skip_own_claim(own, owner, step);
-        }
-        self.bind(var, owner, K::Level(0));
-        self.loop_rows.insert((self.space, var));
-        let line = self.b.ins().iadd(first, at);
-        self.bind(c.lines, line, K::Level(c.level));
-        self.loop_rows.insert((self.space, c.lines));
-        let stop = body(self)?;
-        self.b.ins().brif(stop, exit, &[], step, &[]);
-        self.b.switch_to_block(step);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(exit);
-        Ok(())
+        let follow = Follow {
+            list: c.list,
+            stride: PatientChain::STRIDE,
+            next: PatientChain::NEXT,
+            start: c.start,
+            until: None,
+        };
+        self.follow_chain(follow, |g, line| {
+            let words = g.scratch_index(c.list, line.at, PatientChain::STRIDE);
+            let owner = g.scratch_word(words, PatientChain::OWNER);
+            if let Some(own) = c.skip {
+                g.skip_own_claim(own, owner, line.skip);
+            }
+            g.bind(var, owner, K::Level(0));
+            g.loop_rows.insert((g.space, var));
+            let row = g.b.ins().iadd(line.first, line.at);
+            g.bind(c.lines, row, K::Level(c.level));
+            g.loop_rows.insert((g.space, c.lines));
+            body(g)
+        })
     }
 }

@@ -210,9 +210,13 @@ impl Gen<'_, '_> {
                 for (table, column, key, only) in keys {
                     let (v, k) = self.expr(key)?;
                     let here = self.present(v, k);
-                    // Where the key is absent `here` decides; where present, an id word
-                    // needs no test that it is one.
-                    let has = self.may_have_key(*table, *column, (v, k == K::Id), *only);
+                    // Only an id can be ruled out: a lookup by any other word does not
+                    // compile, so neither does the rule.
+                    let has = if k == K::Id {
+                        self.may_have_key(*table, *column, v, *only)
+                    } else {
+                        self.iconst(1)
+                    };
                     let both = self.b.ins().band(here, has);
                     may = self.b.ins().band(may, both);
                 }

@@ -242,7 +242,9 @@ impl<'a> Walk<'a, '_> {
     /// loop over a list of `var` whose key conjunct compares a line field with a variable
     /// bound from the same field of a line under review.
     fn history(&mut self, node: &'a Ir, var: Var, source: &Ir, filter: &'a Ir) {
-        let from_history = is_history(self.program, source);
+        if !is_history(self.program, source) {
+            return;
+        }
         let IrKind::Quant {
             all: false,
             var: lines,
@@ -260,7 +262,7 @@ impl<'a> Walk<'a, '_> {
         else {
             return;
         };
-        if !from_history || !matches!(base.kind, IrKind::Var(p) if p == var) {
+        if !matches!(base.kind, IrKind::Var(p) if p == var) {
             return;
         }
         let mut conjuncts = Vec::new();
