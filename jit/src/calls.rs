@@ -12,6 +12,8 @@ use vigil_compiler::value::Value;
 use vigil_runtime::batch::{self, day_to_date, Interner, ABSENT, UNFIT};
 use vigil_runtime::tables::LoadedTable;
 
+use crate::pair_filter::PairFilter;
+
 /// The answer that sends a claim back to the interpreter.
 pub const BAIL: i64 = UNFIT;
 
@@ -124,6 +126,8 @@ pub struct IdIndex {
     /// calls [`lookup`]). Native code answers most lookups from it without a call. Never
     /// empty: entry 0 answers id 0 and ids past the end.
     single: Vec<[i64; 3]>,
+    /// For a two-column key: the pairs of key ids some row has.
+    pairs: Option<PairFilter>,
 }
 
 /// The `start` of an [`IdIndex`] single-period entry that says "call".
@@ -142,8 +146,10 @@ impl IdIndex {
             entries: Vec::new(),
             present: [vec![0], vec![0]],
             single: vec![[1, 0, ABSENT]],
+            pairs: None,
         };
         let mut one_column = true;
+        let mut pairs = Vec::new();
         for (key, periods) in table.index_entries() {
             one_column &= key.len() == 1;
             let id = |v: &Value| match v {
@@ -155,6 +161,9 @@ impl IdIndex {
                 [a, b] => (id(a)?, id(b)?),
                 _ => return None,
             };
+            if key.len() == 2 {
+                pairs.push((k1, k2));
+            }
             let day = |d: chrono::NaiveDate| batch::date_word(&Value::Date(d));
             let periods = periods
                 .into_iter()
@@ -182,6 +191,9 @@ impl IdIndex {
         for seconds in &mut index.entries {
             seconds.sort_unstable_by_key(|(k2, _)| *k2);
         }
+        if !one_column {
+            index.pairs = Some(PairFilter::new(&pairs));
+        }
         if one_column {
             index.single = vec![[1, 0, ABSENT]; index.first.len().max(1)];
             for (id, &at) in index.first.iter().enumerate() {
@@ -208,6 +220,11 @@ impl IdIndex {
     /// (and for every id past the end). Never empty.
     pub fn presence(&self, column: usize) -> &[u8] {
         self.present.get(column).map_or(&[0][..], Vec::as_slice)
+    }
+
+    /// The pairs of key ids the rows of a two-column key have (None for one column).
+    pub fn pairs(&self) -> Option<&PairFilter> {
+        self.pairs.as_ref()
     }
 
     /// The single-period entries of a one-column key, by id (see the field).
@@ -273,6 +290,32 @@ pub fn presence_where(
         }
     }
     present
+}
+
+/// The pairs of key ids of `strings` that the rows of two-column `table` whose field `slot`
+/// is the text `value` have: what [`presence_where`] is for one key column, for both at once.
+/// None for a one-column key or a key that is not text.
+pub fn pairs_where(
+    table: &LoadedTable,
+    strings: &Interner,
+    slot: usize,
+    value: &str,
+) -> Option<PairFilter> {
+    let rows = table.rows();
+    let mut pairs = Vec::new();
+    for (key, periods) in table.index_entries() {
+        let [Value::Text(a), Value::Text(b)] = key else {
+            return None;
+        };
+        let holds = periods.iter().any(|&(_, _, r)| {
+            rows.get(r)
+                .is_some_and(|row| matches!(row.get(slot), Value::Text(t) if &**t == value))
+        });
+        if let (true, Some(a), Some(b)) = (holds, strings.get(a), strings.get(b)) {
+            pairs.push((a, b));
+        }
+    }
+    Some(PairFilter::new(&pairs))
 }
 
 fn guarded(f: impl FnOnce() -> Option<i64>) -> i64 {

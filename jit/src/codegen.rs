@@ -29,6 +29,7 @@ use vigil_runtime::batch::{self, ColumnKind, Interner, ABSENT, UNFIT};
 
 use crate::calls;
 use crate::line_values::LineValues;
+use crate::pair_filter;
 use crate::shape::Shape;
 
 mod chained;
@@ -166,6 +167,9 @@ pub(crate) struct Gen<'a, 'f> {
     lines: Option<Rc<LineValues<'a>>>,
     /// Copies of planned occurrences (in `groups(…)` definitions), by address.
     aliases: HashMap<*const Ir, (usize, usize, Var)>,
+    /// Inside a prepare function: occurrences of values already computed for the row (an
+    /// earlier entry), by address.
+    computed: HashMap<*const Ir, (Value, K)>,
     /// Variables a loop binds to the rows it walks: present rows, read without a test.
     loop_rows: std::collections::HashSet<(u32, Var)>,
     /// Variables `x is some(v)` binds: read only where the test held (the checker scopes
@@ -235,6 +239,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             defs: Vec::new(),
             lines: None,
             aliases: HashMap::new(),
+            computed: HashMap::new(),
             loop_rows: Default::default(),
             some_vars: Default::default(),
             deferred: HashMap::new(),
@@ -571,6 +576,9 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// Compiles an expression to a word and its kind.
     pub fn expr(&mut self, ir: &Ir) -> R<(Value, K)> {
+        if let Some(&known) = self.computed.get(&(ir as *const Ir)) {
+            return Ok(known);
+        }
         if let Some(read) = self.line_value(ir)? {
             return Ok(read);
         }
@@ -1052,7 +1060,16 @@ impl<'a, 'f> Gen<'a, 'f> {
         let only = only.as_ref().map(|(_, slot, text)| (*slot, &**text));
         let single = self.shape.single_periods(table).filter(|_| kv2.is_none());
         let (ctx, sig, sig2) = (self.ctx, self.sigs.lookup, self.sigs.lookup2);
-        let row = self.if_keys_may(table, (0, &keys), only, both, |g| {
+        // Two keys go by the pair filter where there is one (it is exact where it says no),
+        // one key by its column's presence.
+        let (keys, cond) = match (kv2, self.shape.pair_filter(table, only)) {
+            (Some(k2), Some(filter)) => {
+                let may = self.may_have_pair(filter, kv, k2);
+                (Vec::new(), self.b.ins().band(both, may))
+            }
+            _ => (keys, both),
+        };
+        let row = self.if_keys_may(table, (0, &keys), only, cond, |g| {
             if let Some(entries) = single {
                 return g.single_period(table, entries, kv, day);
             }
@@ -1173,6 +1190,28 @@ impl<'a, 'f> Gen<'a, 'f> {
         let has = self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0);
         let has = self.b.ins().band(inside, has);
         self.b.ins().uextend(W, has)
+    }
+
+    /// 0 when no row of the table whose pair filter is `(at, shift)` has the key words `k1`
+    /// and `k2` (`PairFilter::place`), else 1. Any words give a bit inside the filter, so
+    /// absent ones may be tested too (callers test presence as well).
+    fn may_have_pair(&mut self, (at, shift): (usize, u32), k1: Value, k2: Value) -> Value {
+        let high = self.b.ins().ishl_imm_u(k1, 32);
+        let word = self.b.ins().bor(high, k2);
+        let mixed = self.b.ins().imul_imm_s(word, pair_filter::MIX as i64);
+        let place = self.b.ins().ushr_imm_u(mixed, i64::from(shift));
+        let byte = self.b.ins().ushr_imm_u(place, 3);
+        let base = self.iconst(at as i64);
+        let addr = self.b.ins().iadd(base, byte);
+        // The filter outlives the code, and `byte` is below its length: `place` has
+        // 64 - shift bits, the filter 2^(64 - shift) bits.
+        let bits = self
+            .b
+            .ins()
+            .uload8(W, MemFlagsData::trusted().with_readonly(), addr, 0);
+        let bit = self.b.ins().band_imm_u(place, 7);
+        let bits = self.b.ins().ushr(bits, bit);
+        self.b.ins().band_imm_u(bits, 1)
     }
 
     /// 1 when both are present and equal.

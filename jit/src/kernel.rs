@@ -26,6 +26,7 @@ use vigil_runtime::tables::LoadedTable;
 use crate::calls::{Ctx, IdIndex, TextWords, World};
 use crate::codegen::{Gen, Unsupported, K};
 use crate::line_values::{LineValues, PatientChain};
+use crate::pair_filter::PairFilter;
 use crate::shape::Shape;
 
 /// Why the backend could not be set up at all (no native target, a Cranelift error).
@@ -92,6 +93,9 @@ pub struct Kernel {
     /// Key presence among the rows whose text field holds a value (`Shape::know_keys_where`):
     /// native code reads them, so they live as long as it.
     _keys_where: Vec<Vec<u8>>,
+    /// Pair filters among the rows whose text field holds a value (`Shape::know_pairs`), kept
+    /// alive for the same reason.
+    _pairs_where: Vec<PairFilter>,
     /// Per program rule: `None` when compiled, else why it runs on the interpreter.
     pub coverage: Vec<Option<String>>,
     /// How long compiling took.
@@ -152,11 +156,16 @@ impl Kernel {
                     shape.know_keys(t, column, index.presence(column));
                 }
                 shape.know_single(t, index.single());
+                if let Some(pairs) = index.pairs() {
+                    shape.know_pairs(t as u32, None, pairs);
+                }
             }
         }
         // Lookups whose row is only compared with a text (`item_pairs[…]?.relation ==
         // excludes`) test their keys against the rows with that text.
         let mut keys_where: Vec<Vec<u8>> = Vec::new();
+        let mut pairs_where: Vec<PairFilter> = Vec::new();
+        let mut seen_pairs = BTreeSet::new();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<&Ir> = program
             .rules
@@ -177,6 +186,12 @@ impl Kernel {
             else {
                 continue;
             };
+            if keys.len() == 2 && seen_pairs.insert((*table, slot, text.to_string())) {
+                if let Some(pairs) = crate::calls::pairs_where(loaded, &base, slot, text) {
+                    shape.know_pairs(*table, Some((slot, text)), &pairs);
+                    pairs_where.push(pairs);
+                }
+            }
             for column in 0..keys.len().min(2) {
                 if !seen.insert((*table, column, slot, text.to_string())) {
                     continue;
@@ -369,6 +384,7 @@ impl Kernel {
             _code: Code(module),
             by_id,
             _keys_where: keys_where,
+            _pairs_where: pairs_where,
             groups,
             prepares,
             patients,

@@ -9,6 +9,7 @@ pub mod calls;
 mod codegen;
 pub mod kernel;
 mod line_values;
+pub mod pair_filter;
 pub mod shape;
 
 pub use kernel::{JitError, Kernel, Verdict};

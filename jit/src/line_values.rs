@@ -530,7 +530,7 @@ fn line_of(
 }
 
 /// The expression with its line renamed and its spans cleared: equal keys, equal values.
-fn key(program: &Program, ir: &Ir, var: Var) -> String {
+pub(crate) fn key(program: &Program, ir: &Ir, var: Var) -> String {
     let mut copy = ir.clone();
     canonical(program, &mut copy, var);
     format!("{copy:?}")

@@ -12,9 +12,15 @@ use vigil_compiler::value::Record;
 use vigil_runtime::batch::{Batch, Column, ColumnKind, Interner, Level, Reads};
 use vigil_runtime::claims::ClaimLayout;
 
+use crate::pair_filter::PairFilter;
+
 /// A key column among the rows whose text field holds a value: (table, column, field slot,
 /// value).
 type FilteredKeys = (u32, usize, usize, String);
+
+/// The rows a pair filter is of: (table, (field slot, value) when only those whose text
+/// field holds the value).
+type PairsOf = (u32, Option<(usize, String)>);
 
 /// The pointer table's layout.
 #[derive(Debug)]
@@ -32,6 +38,9 @@ pub struct Shape {
     /// Presence arrays of a key column among the rows whose text field has a value
     /// (`calls::presence_where`): (table, column, field slot, value) → (address, length).
     keys_where: Vec<(FilteredKeys, (usize, usize))>,
+    /// Pair filters of two-column keys (`PairFilter`): (table, the rows' text field and its
+    /// value, or None for every row) → (address, shift).
+    pairs: Vec<(PairsOf, (usize, u32))>,
     /// Per claim level: its first index, and its columns' kinds.
     levels: Vec<(usize, Vec<ColumnKind>)>,
     /// Per claim level and list slot, the element level.
@@ -125,6 +134,7 @@ impl Shape {
             asked: Mutex::new(BTreeSet::new()),
             keys: vec![[None; 2]; tables.len()],
             keys_where: Vec::new(),
+            pairs: Vec::new(),
             single: vec![None; tables.len()],
             levels,
             lists,
@@ -241,6 +251,28 @@ impl Shape {
                 .map(|(_, at)| *at)
         });
         filtered.or_else(|| self.key_presence(table, column))
+    }
+
+    /// Records the pair filter of table `table`'s rows (those whose field `slot` is the text
+    /// `value`, with `only`). The filter must outlive the code and not change.
+    pub fn know_pairs(&mut self, table: u32, only: Option<(usize, &str)>, filter: &PairFilter) {
+        let only = only.map(|(slot, value)| (slot, value.to_string()));
+        self.pairs
+            .push(((table, only), (filter.address(), filter.shift())));
+    }
+
+    /// The pair filter of table `table`'s rows whose field `slot` is the text `value` when
+    /// `only` says so and such a filter is known, else of all its rows: (address, shift).
+    pub fn pair_filter(&self, table: u32, only: Option<(usize, &str)>) -> Option<(usize, u32)> {
+        let find = |only: Option<(usize, &str)>| {
+            self.pairs
+                .iter()
+                .find(|((t, o), _)| {
+                    *t == table && o.as_ref().map(|(s, v)| (*s, v.as_str())) == only
+                })
+                .map(|(_, at)| *at)
+        };
+        only.and_then(|o| find(Some(o))).or_else(|| find(None))
     }
 
     /// Table `table`'s single-period entries: (address, number of entries).

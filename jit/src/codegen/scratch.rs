@@ -9,11 +9,11 @@ use std::rc::Rc;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
-use vigil_compiler::ir::{Ir, Var, LINE};
+use vigil_compiler::ir::{Ir, Program, Var, LINE};
 
 use super::{unsupported, Gen, K, R, W};
 use crate::calls;
-use crate::line_values::LineValues;
+use crate::line_values::{self, LineValues};
 
 /// Header words per list.
 const HEADER: i32 = 3;
@@ -183,14 +183,34 @@ impl<'a> Gen<'a, '_> {
         let range = (first, end, K::Level(level), None);
         // Each entry in a space of its own, as the rules' variables are apart from each other.
         let mut failure = None;
+        // An entry that contains an earlier one (the catalogue row by the line's code and
+        // event date, after the code and the date) reuses its value for the row.
+        let program = self.program;
+        let keys: Vec<Option<String>> = entries
+            .iter()
+            .map(|e| e.map(|(var, expr)| line_values::key(program, expr, var)))
+            .collect();
+        let earlier: Vec<Vec<(*const Ir, usize)>> = entries
+            .iter()
+            .enumerate()
+            .map(|(e, entry)| match entry {
+                Some((var, expr)) => contained(program, expr, *var, &keys[..e]),
+                None => Vec::new(),
+            })
+            .collect();
         self.each_row(range, Default::default(), Var::MAX, |g, row| {
             let i = g.b.ins().isub(row, first);
             let at = g.b.ins().imul_imm_s(i, n);
+            let mut values: Vec<Option<(Value, K)>> = vec![None; entries.len()];
             for (e, entry) in entries.iter().enumerate() {
                 // A value left out keeps its place in the array, unread.
                 let Some((var, expr)) = entry else {
                     continue;
                 };
+                g.computed = earlier[e]
+                    .iter()
+                    .filter_map(|&(at, before)| Some((at, values.get(before).copied().flatten()?)))
+                    .collect();
                 let space = u32::MAX / 2 + e as u32;
                 let r = g.in_space(space, |g| {
                     g.bind(*var, row, K::Level(level));
@@ -218,6 +238,7 @@ impl<'a> Gen<'a, '_> {
                     return Ok(g.iconst(1));
                 }
                 kinds[e] = Some(k);
+                values[e] = Some((v, k));
                 let word = g.b.ins().iadd_imm_s(at, e as i64);
                 let offset = g.b.ins().ishl_imm_u(word, 3);
                 let addr = g.b.ins().iadd(base, offset);
@@ -225,6 +246,7 @@ impl<'a> Gen<'a, '_> {
             }
             Ok(g.iconst(0))
         })?;
+        self.computed.clear();
         if let Some(why) = failure {
             return Err(why);
         }
@@ -236,4 +258,30 @@ impl<'a> Gen<'a, '_> {
         self.b.seal_all_blocks();
         Ok(kinds)
     }
+}
+
+/// The outermost sub-expressions of `expr` (over line variable `var`) that are one of the
+/// values `before` (by key), with the value's index. `expr` itself is not its own.
+fn contained(
+    program: &Program,
+    expr: &Ir,
+    var: Var,
+    before: &[Option<String>],
+) -> Vec<(*const Ir, usize)> {
+    let mut found = Vec::new();
+    if before.iter().all(Option::is_none) {
+        return found;
+    }
+    let mut stack: Vec<&Ir> = expr.children();
+    while let Some(ir) = stack.pop() {
+        let key = line_values::key(program, ir, var);
+        match before
+            .iter()
+            .position(|b| b.as_deref() == Some(key.as_str()))
+        {
+            Some(i) => found.push((ir as *const Ir, i)),
+            None => stack.extend(ir.children()),
+        }
+    }
+    found
 }
