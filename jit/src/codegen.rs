@@ -1021,6 +1021,22 @@ impl<'a, 'f> Gen<'a, 'f> {
     fn lookup(&mut self, table: u32, keys: &[Ir], at: Option<&Ir>) -> R<(Value, K)> {
         // Taken before the keys, which may look up rows of their own.
         let only = self.compared.take().filter(|(t, _, _)| *t == table);
+        let row = self.lookup_then(table, keys, at, only, |_, row| Ok(row), ABSENT)?;
+        Ok((row, K::Table(table)))
+    }
+
+    /// `then(row)` where `table[keys at at]` finds a row, else `otherwise` (without a
+    /// row). `only`: the row's text field the caller compares and with what, which rules out
+    /// keys in no row with that text.
+    fn lookup_then(
+        &mut self,
+        table: u32,
+        keys: &[Ir],
+        at: Option<&Ir>,
+        only: Option<(u32, usize, String)>,
+        then: impl FnOnce(&mut Self, Value) -> R<Value>,
+        otherwise: i64,
+    ) -> R<Value> {
         let mut key_words = Vec::with_capacity(2);
         for key in keys {
             let (kv, kk) = self.expr(key)?;
@@ -1062,30 +1078,34 @@ impl<'a, 'f> Gen<'a, 'f> {
         let (ctx, sig, sig2) = (self.ctx, self.sigs.lookup, self.sigs.lookup2);
         // Two keys go by the pair filter where there is one (it is exact where it says no),
         // one key by its column's presence.
+        // A key with single-period entries needs no test: a key in no row has the entry
+        // that holds on no day.
         let (keys, cond) = match (kv2, self.shape.pair_filter(table, only)) {
             (Some(k2), Some(filter)) => {
                 let may = self.may_have_pair(filter, kv, k2);
                 (Vec::new(), self.b.ins().band(both, may))
             }
+            (None, _) if single.is_some() => (Vec::new(), both),
             _ => (keys, both),
         };
-        let row = self.if_keys_may(table, (0, &keys), only, cond, |g| {
-            if let Some(entries) = single {
-                return g.single_period(table, entries, kv, day);
-            }
-            let t = g.iconst(table as i64);
-            Ok(match kv2 {
-                None => {
+        self.if_keys_may(table, (0, &keys), only, (cond, otherwise), |g| {
+            let row = match (single, kv2) {
+                (Some(entries), _) => g.single_period(table, entries, kv, day)?,
+                (None, None) => {
+                    let t = g.iconst(table as i64);
                     g.call_checked(sig, calls::lookup as *const () as usize, &[ctx, t, kv, day])
                 }
-                Some(k2) => g.call_checked(
-                    sig2,
-                    calls::lookup2 as *const () as usize,
-                    &[ctx, t, kv, k2, day],
-                ),
-            })
-        })?;
-        Ok((row, K::Table(table)))
+                (None, Some(k2)) => {
+                    let t = g.iconst(table as i64);
+                    g.call_checked(
+                        sig2,
+                        calls::lookup2 as *const () as usize,
+                        &[ctx, t, kv, k2, day],
+                    )
+                }
+            };
+            then(g, row)
+        })
     }
 
     /// `found` where `cond` holds and each of `keys` (of key columns `first..`) may be in its
@@ -1098,7 +1118,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         table: u32,
         (first, keys): (usize, &[Value]),
         only: Option<(usize, &str)>,
-        cond: Value,
+        (cond, otherwise): (Value, i64),
         found: impl FnOnce(&mut Self) -> R<Value>,
     ) -> R<Value> {
         self.branch(
@@ -1108,10 +1128,10 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Some((&key, rest)) => {
                     // The keys are present (`cond`) ids (the lookup takes only those).
                     let may = g.may_have_key(table, first, key, only);
-                    g.if_keys_may(table, (first + 1, rest), only, may, found)
+                    g.if_keys_may(table, (first + 1, rest), only, (may, otherwise), found)
                 }
             },
-            |g| Ok(g.iconst(ABSENT)),
+            |g| Ok(g.iconst(otherwise)),
         )
     }
 
@@ -1258,8 +1278,58 @@ impl<'a, 'f> Gen<'a, 'f> {
         }
     }
 
+    /// `table[…]?.field == "text"` (either way round) as one test: where the lookup finds no
+    /// row (most keys of a pairs table), 0 at once, with no absent row and field to test
+    /// after. None where the lookup is not evaluated here (a value read back) or the
+    /// operands are not of that shape.
+    fn compared_lookup(&mut self, a: &Ir, b: &Ir) -> R<Option<Value>> {
+        let Some((lookup, slot, text)) = guard::compared_operands(a, b) else {
+            return Ok(None);
+        };
+        let IrKind::Lookup { table, keys, at } = &lookup.kind else {
+            return Ok(None);
+        };
+        let at_lookup = lookup as *const Ir;
+        let planned = self.computed.contains_key(&at_lookup)
+            || self.aliases.contains_key(&at_lookup)
+            || self
+                .lines
+                .as_ref()
+                .is_some_and(|p| p.at_of(lookup).is_some());
+        if planned {
+            return Ok(None);
+        }
+        // The interpreter evaluates the field's side first; a literal cannot fail.
+        let (field, literal) = if matches!(a.kind, IrKind::Field { .. }) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let text_word = self.expr(literal)?;
+        let only = Some((*table, slot, text.to_string()));
+        let t = *table;
+        let v = self.lookup_then(
+            t,
+            keys,
+            at.as_deref(),
+            only,
+            |g, row| {
+                // The field reads the row found here.
+                g.computed.insert(at_lookup, (row, K::Table(t)));
+                let read = g.expr(field);
+                g.computed.remove(&at_lookup);
+                g.equal(read?, text_word)
+            },
+            0,
+        )?;
+        Ok(Some(v))
+    }
+
     fn binary(&mut self, op: BinOp, a: &Ir, b: &Ir) -> R<(Value, K)> {
         if op == BinOp::Eq {
+            if let Some(v) = self.compared_lookup(a, b)? {
+                return Ok((v, K::Bool));
+            }
             self.compared =
                 guard::compared_operands(a, b).and_then(|(l, slot, text)| match l.kind {
                     IrKind::Lookup { table, .. } => Some((table, slot, text.to_string())),
