@@ -123,8 +123,9 @@ enum Source {
 enum Walk {
     /// Every element.
     Every(Source),
-    /// The lines of the claim's list that share the key of a bound line.
-    Chain(chained::Chained),
+    /// The lines of the claim's list that share the key of a bound line, and the conjuncts
+    /// of the loop's condition every one of them passes (`Gen::keyed_conjuncts`).
+    Chain(chained::Chained, Vec<*const Ir>),
     /// The lines of the patient's claims that share the key of a line under review, each
     /// with its claim (`first`/`exists` over the history of one loop over a list).
     History(chained::HistoryChained),
@@ -1823,7 +1824,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// How the loop `node` over `src` whose filter (or body) is `cond` walks: the chain the
     /// plan gives it, or every row; and what to test on each step (on a patient chain's
     /// lines, the inner loop's body).
-    fn walk_of<'c>(&mut self, node: &Ir, src: Source, cond: &'c Ir) -> R<(Walk, &'c Ir)>
+    fn walk_of<'c>(&mut self, node: &Ir, src: Source, var: Var, cond: &'c Ir) -> R<(Walk, &'c Ir)>
     where
         'a: 'c,
     {
@@ -1831,7 +1832,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             return Ok((Walk::History(walk), body));
         }
         Ok(match self.chain_start(node)? {
-            Some(c) => (Walk::Chain(c), cond),
+            Some(c) => (Walk::Chain(c, self.keyed_conjuncts(node, var, cond)), cond),
             None => (Walk::Every(src), cond),
         })
     }
@@ -1845,7 +1846,18 @@ impl<'a, 'f> Gen<'a, 'f> {
     ) -> R<()> {
         match walk {
             Walk::Every(source) => self.each_in(source, var, body),
-            Walk::Chain(c) => self.each_chained(c, var, body),
+            Walk::Chain(c, known) => {
+                // Every line of the chain passes its keyed conjuncts: they are not tested.
+                let one = self.iconst(1);
+                for &at in &known {
+                    self.computed.insert(at, (one, K::Bool));
+                }
+                let walked = self.each_chained(c, var, body);
+                for at in &known {
+                    self.computed.remove(at);
+                }
+                walked
+            }
             Walk::History(c) => self.each_history_chained(c, var, body),
         }
     }
@@ -2045,7 +2057,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             let (walk, body) = if all {
                 (Walk::Every(src), body)
             } else {
-                g.walk_of(node, src, body)?
+                g.walk_of(node, src, var, body)?
             };
             g.each_walk(walk, var, |g| {
                 let (v, _) = g.expr(body)?;
@@ -2186,7 +2198,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.only_if(guard, |g| {
             let (walk, filter) = match filter {
                 Some(f) => {
-                    let (walk, f) = g.walk_of(node, src, f)?;
+                    let (walk, f) = g.walk_of(node, src, var, f)?;
                     (walk, Some(f))
                 }
                 None => (Walk::Every(src), None),

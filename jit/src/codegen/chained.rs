@@ -8,9 +8,10 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, InstBuilder, MemFlagsData, Value};
-use vigil_compiler::ir::{Ir, Var};
+use vigil_compiler::ir::{BinOp, Ir, IrKind, Var};
 use vigil_runtime::batch::ColumnKind;
 
+use super::conjuncts::flatten;
 use super::{Gen, Source, K, R, W};
 use crate::line_values::PatientChain;
 
@@ -109,6 +110,39 @@ impl<'a> Gen<'a, '_> {
         self.bail_if(differs);
         let start = self.scratch_word(at, p.head);
         Ok(Some(p.walk(start, None)))
+    }
+
+    /// The conjuncts of loop `node`'s condition `cond` (over `var`) that every line of its
+    /// chain passes: `x == v` (either way round), `x` the line's value the chain is keyed by
+    /// and `v` the variable `chain_start` checked holds the start line's key word, known
+    /// present (bound by `is some`). A line of the chain has that word, so equal and
+    /// present values: the interpreter would find the conjunct true (and it cannot fail).
+    pub(super) fn keyed_conjuncts(&self, node: &Ir, var: Var, cond: &Ir) -> Vec<*const Ir> {
+        let (Some(p), Some(plan)) = (self.planned(node), self.lines.clone()) else {
+            return Vec::new();
+        };
+        let mut parts = Vec::new();
+        flatten(cond, &mut parts);
+        let keyed = |x: &Ir, y: &Ir| -> bool {
+            let IrKind::Var(v) = y.kind else {
+                return false;
+            };
+            let Some((list, entry, line, _)) = plan.find(x) else {
+                return false;
+            };
+            self.some_vars.contains(&(self.space, v))
+                && line == var
+                && list == p.list
+                && p.keys.iter().any(|&(kv, ke, _)| kv == v && ke == entry)
+        };
+        parts
+            .into_iter()
+            .filter(|c| match &c.kind {
+                IrKind::Bin(BinOp::Eq, a, b) => keyed(a, b) || keyed(b, a),
+                _ => false,
+            })
+            .map(|c| c as *const Ir)
+            .collect()
     }
 
     /// For `distinct` `node` (`count(distinct(value for x in claim.<list> …))`), on the row
