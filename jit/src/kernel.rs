@@ -899,8 +899,10 @@ impl vigil_runtime::screen::Screen for Kernel {
 
     fn screen(&self, batch: &Batch, only: Option<&[bool]>, each: &mut dyn FnMut(usize, &Needs)) {
         let mut needs = Needs::default();
+        // The rules left to the interpreter, once per batch rather than once per claim.
+        let undecided: Vec<bool> = self.coverage.iter().map(Option::is_some).collect();
         self.walk(batch, only, |claim, event| match event {
-            Event::Start => needs.start(self.coverage.iter().map(Option::is_some)),
+            Event::Start => needs.start(&undecided),
             Event::Fired(rule, line) => needs.fired(rule, line),
             Event::Bail(rule) => needs.everything(rule),
             Event::End => each(claim, &needs),

@@ -52,9 +52,9 @@ pub struct Needs {
 
 impl Needs {
     /// Starts a claim: `whole[rule]` for the rules the screen never decides, nothing else.
-    pub fn start(&mut self, undecided: impl ExactSizeIterator<Item = bool>) {
+    pub fn start(&mut self, undecided: &[bool]) {
         self.whole.clear();
-        self.whole.extend(undecided);
+        self.whole.extend_from_slice(undecided);
         self.fired.resize_with(self.whole.len(), Vec::new);
         for rule in self.touched.drain(..) {
             if let Some(f) = self.fired.get_mut(rule) {
@@ -100,7 +100,7 @@ mod tests {
     fn needs_say_what_is_left_and_reset_per_claim() {
         let mut n = Needs::default();
         // Rule 0 is never decided natively; rules 1 and 2 are.
-        n.start([true, false, false].into_iter());
+        n.start(&[true, false, false]);
         n.fired(1, 2);
         n.fired(1, 2);
         n.fired(1, 5);
@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(n.get(3), Need::Everything, "a rule it never heard of");
         n.everything(1);
         assert_eq!(n.get(1), Need::Everything, "a bail outweighs fired lines");
-        n.start([true, false, false].into_iter());
+        n.start(&[true, false, false]);
         assert_eq!(n.get(1), Need::Nothing, "the next claim starts clean");
     }
 }
