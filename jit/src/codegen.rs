@@ -171,6 +171,8 @@ pub(crate) struct Gen<'a, 'f> {
     /// Inside a prepare function: occurrences of values already computed for the row (an
     /// earlier entry), by address.
     computed: HashMap<*const Ir, (Value, K)>,
+    /// Joins of two flags (0/1 words) by `branch`: flags too, though block parameters.
+    flags: std::collections::HashSet<Value>,
     /// Variables a loop binds to the rows it walks: present rows, read without a test.
     loop_rows: std::collections::HashSet<(u32, Var)>,
     /// Variables `x is some(v)` binds: read only where the test held (the checker scopes
@@ -241,6 +243,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             lines: None,
             aliases: HashMap::new(),
             computed: HashMap::new(),
+            flags: Default::default(),
             loop_rows: Default::default(),
             some_vars: Default::default(),
             deferred: HashMap::new(),
@@ -438,6 +441,9 @@ impl<'a, 'f> Gen<'a, 'f> {
     /// `depth` instructions back.
     fn is_flag(&self, v: Value, depth: u32) -> bool {
         use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+        if self.flags.contains(&v) {
+            return true;
+        }
         let dfg = &self.b.func.dfg;
         let ValueDef::Result(inst, _) = dfg.value_def(v) else {
             return false;
@@ -513,6 +519,9 @@ impl<'a, 'f> Gen<'a, 'f> {
         let ev = otherwise(self)?;
         self.b.ins().jump(join, &[ev.into()]);
         self.b.switch_to_block(join);
+        if self.is_flag(tv, 3) && self.is_flag(ev, 3) {
+            self.flags.insert(out);
+        }
         Ok(out)
     }
 
