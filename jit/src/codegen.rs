@@ -430,7 +430,7 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// 1 when a boolean word is true (absent is not true).
     fn truth(&mut self, v: Value) -> Value {
-        if self.is_flag(v, 3) {
+        if self.is_flag(v, 8) {
             return v;
         }
         let flag = self.b.ins().icmp_imm_s(IntCC::Equal, v, 1);
@@ -519,7 +519,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let ev = otherwise(self)?;
         self.b.ins().jump(join, &[ev.into()]);
         self.b.switch_to_block(join);
-        if self.is_flag(tv, 3) && self.is_flag(ev, 3) {
+        if self.is_flag(tv, 8) && self.is_flag(ev, 8) {
             self.flags.insert(out);
         }
         Ok(out)
