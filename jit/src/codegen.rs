@@ -2084,7 +2084,10 @@ impl<'a, 'f> Gen<'a, 'f> {
                 Ok(stop)
             })
         })?;
-        Ok((self.b.use_var(result), K::Bool))
+        // Every definition of `result` is a flag: so is its join.
+        let holds = self.b.use_var(result);
+        self.flags.insert(holds);
+        Ok((holds, K::Bool))
     }
 
     /// 1 when the row the loop stands on passes an aggregate's `where` (always without one).
