@@ -626,7 +626,8 @@ impl Kernel {
                 return false;
             }
             for (keys, head, next) in &p.chains {
-                if !link(&mut array[..need], p.entries, keys, (*head, *next), linking) {
+                let words = (&mut array[..need], rows.len());
+                if !link(words, p.entries, keys, (*head, *next), linking) {
                     return false;
                 }
             }
@@ -773,13 +774,16 @@ struct Linking {
 /// False if a place is out of the lines' words (the plan's places are inside by
 /// construction; the claim then goes to the interpreter rather than walk a broken chain).
 fn link(
-    words: &mut [i64],
+    (words, lines): (&mut [i64], usize),
     stride: usize,
     keys: &[usize],
     (head, next): (usize, usize),
     linking: &mut Linking,
 ) -> bool {
-    let lines = words.len().checked_div(stride).unwrap_or(0);
+    // `words` holds `lines` rows of `stride` (no division per claim to find out).
+    if lines.checked_mul(stride) != Some(words.len()) {
+        return false;
+    }
     let (k1, k2) = match keys {
         [a] => (*a, None),
         [a, b] => (*a, Some(*b)),
