@@ -872,3 +872,72 @@ fn a_pair_whose_relation_changes_is_tested_in_every_period() {
         "line 2 (b) fires from 2026-03-02"
     );
 }
+
+/// Chain walks whose loops compare a line value with variables that are not the chain's own
+/// key (helper-29's review): K-1 compares the line under review's code with a variable bound
+/// from another line, K-4 compares the walked line's code with two variables of which only
+/// the first is the start line's code, K-5 compares the prescription number with the code.
+/// A walk may skip only the conjuncts its chain is keyed by; skipping any of these changes
+/// what fires.
+const KEYED_RULES: &str = r#"
+rule K-1 "another line's code" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when exists m in claim.fee_list where m.hilist_code is some(mc) and m.feedetl_sn != line.feedetl_sn
+    and count(l in claim.fee_list where l.hilist_code == mc and line.hilist_code == mc) >= 1
+  message "x"
+}
+
+rule K-4 "two codes" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(hc)
+   and first(m in claim.fee_list where m.feedetl_sn != line.feedetl_sn) is some(o)
+   and o.hilist_code is some(oc)
+   and count(l in claim.fee_list where l.hilist_code == hc and l.hilist_code == oc) >= 1
+  message "x"
+}
+
+rule K-5 "a key compared with another value" {
+  severity info
+  basis "test"
+  for line in claim.fee_list
+  when line.hilist_code is some(hc) and line.rx_drord_no is some(rx)
+   and count(l in claim.fee_list where l.rx_drord_no == rx) >= 1
+   and count(l3 in claim.fee_list where l3.hilist_code == hc and l3.rx_drord_no == hc) == 0
+  message "x"
+}
+"#;
+
+#[test]
+fn a_chain_walk_skips_only_the_conjuncts_its_chain_is_keyed_by() {
+    let (s, rules) = native_rules(KEYED_RULES, "K-", 3);
+    let gen_tables = vigil_bench::gen::Tables::load(&book()).expect("generator tables");
+    let mut fired = vec![0usize; rules.len()];
+    for seed in [2, 3] {
+        let mut out = Vec::new();
+        let cfg = vigil_bench::gen::GenConfig {
+            claims: 1500,
+            seed,
+            rate: 0.05,
+        };
+        vigil_bench::gen::generate(&gen_tables, &cfg, &mut out, None).expect("generates");
+        let claims = read(&s.layout, &out);
+        let (decided, _) = agree(&s, &claims);
+        assert!(decided > 0);
+        let verdicts = s
+            .kernel
+            .verdicts(&Batch::new(&s.layout, &claims, s.kernel.strings()));
+        for per_rule in &verdicts {
+            for (n, &r) in rules.iter().enumerate() {
+                if matches!(&per_rule[r], Verdict::Decided(lines) if !lines.is_empty()) {
+                    fired[n] += 1;
+                }
+            }
+        }
+    }
+    // Each rule fires somewhere, so each comparison above is of verdicts that matter.
+    assert!(fired.iter().all(|&f| f > 0), "fired on claims: {fired:?}");
+}
