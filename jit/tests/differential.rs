@@ -92,6 +92,19 @@ fn agrees_with_the_interpreter_on_the_samples() {
     assert_eq!(bailed, 0, "sample values all fit the native layout");
 }
 
+/// 1,500 generated claims of `seed` (each violation kind planted at rate 0.05), read in
+/// `s`'s layout.
+fn generated(s: &Setup, tables: &vigil_bench::gen::Tables, seed: u64) -> Vec<Arc<Record>> {
+    let mut out = Vec::new();
+    let cfg = vigil_bench::gen::GenConfig {
+        claims: 1500,
+        seed,
+        rate: 0.05,
+    };
+    vigil_bench::gen::generate(tables, &cfg, &mut out, None).expect("generates");
+    read(&s.layout, &out)
+}
+
 #[test]
 fn agrees_with_the_interpreter_on_generated_claims() {
     let s = setup();
@@ -100,14 +113,7 @@ fn agrees_with_the_interpreter_on_generated_claims() {
     for seed in
         (0..4 * support::scale() as u64).map(|i| [2, 3, 5, 8][i as usize % 4] + 10 * (i / 4))
     {
-        let mut out = Vec::new();
-        let cfg = vigil_bench::gen::GenConfig {
-            claims: 1500,
-            seed,
-            rate: 0.05,
-        };
-        vigil_bench::gen::generate(&gen_tables, &cfg, &mut out, None).expect("generates");
-        let claims = read(&s.layout, &out);
+        let claims = generated(&s, &gen_tables, seed);
         let (decided, _) = agree(&s, &claims);
         assert!(decided > 0);
     }
@@ -917,14 +923,7 @@ fn a_chain_walk_skips_only_the_conjuncts_its_chain_is_keyed_by() {
     let gen_tables = vigil_bench::gen::Tables::load(&book()).expect("generator tables");
     let mut fired = vec![0usize; rules.len()];
     for seed in [2, 3] {
-        let mut out = Vec::new();
-        let cfg = vigil_bench::gen::GenConfig {
-            claims: 1500,
-            seed,
-            rate: 0.05,
-        };
-        vigil_bench::gen::generate(&gen_tables, &cfg, &mut out, None).expect("generates");
-        let claims = read(&s.layout, &out);
+        let claims = generated(&s, &gen_tables, seed);
         let (decided, _) = agree(&s, &claims);
         assert!(decided > 0);
         let verdicts = s
