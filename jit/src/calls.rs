@@ -274,10 +274,7 @@ pub fn presence_where(
     let mut present = vec![0u8];
     let rows = table.rows();
     for (key, periods) in table.index_entries() {
-        let holds = periods.iter().any(|&(_, _, r)| {
-            rows.get(r)
-                .is_some_and(|row| matches!(row.get(slot), Value::Text(t) if &**t == value))
-        });
+        let holds = some_row_holds(rows, &periods, slot, value);
         let id = match key.get(column) {
             Some(Value::Text(t)) if holds => strings.get(t),
             _ => None,
@@ -307,15 +304,25 @@ pub fn pairs_where(
         let [Value::Text(a), Value::Text(b)] = key else {
             return None;
         };
-        let holds = periods.iter().any(|&(_, _, r)| {
-            rows.get(r)
-                .is_some_and(|row| matches!(row.get(slot), Value::Text(t) if &**t == value))
-        });
+        let holds = some_row_holds(rows, &periods, slot, value);
         if let (true, Some(a), Some(b)) = (holds, strings.get(a), strings.get(b)) {
             pairs.push((a, b));
         }
     }
     Some(PairFilter::new(&pairs))
+}
+
+/// Whether the row of some of a key's periods has the text `value` in field `slot`.
+fn some_row_holds(
+    rows: &[std::sync::Arc<vigil_compiler::value::Record>],
+    periods: &[(chrono::NaiveDate, chrono::NaiveDate, usize)],
+    slot: usize,
+    value: &str,
+) -> bool {
+    periods.iter().any(|&(_, _, r)| {
+        rows.get(r)
+            .is_some_and(|row| matches!(row.get(slot), Value::Text(t) if &**t == value))
+    })
 }
 
 fn guarded(f: impl FnOnce() -> Option<i64>) -> i64 {

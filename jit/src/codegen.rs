@@ -43,6 +43,10 @@ pub(crate) use guard::{cannot_fail, compared_field};
 
 const W: Type = types::I64;
 
+/// How many instructions back `Gen::is_flag` looks through bit logic on flags (an `and` of
+/// `or`s of comparisons, say).
+const FLAG_DEPTH: u32 = 8;
+
 /// The largest decimal scale native code carries; beyond it the rule stays interpreted.
 const MAX_SCALE: u32 = 12;
 
@@ -430,7 +434,7 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// 1 when a boolean word is true (absent is not true).
     fn truth(&mut self, v: Value) -> Value {
-        if self.is_flag(v, 8) {
+        if self.is_flag(v, FLAG_DEPTH) {
             return v;
         }
         let flag = self.b.ins().icmp_imm_s(IntCC::Equal, v, 1);
@@ -519,7 +523,7 @@ impl<'a, 'f> Gen<'a, 'f> {
         let ev = otherwise(self)?;
         self.b.ins().jump(join, &[ev.into()]);
         self.b.switch_to_block(join);
-        if self.is_flag(tv, 8) && self.is_flag(ev, 8) {
+        if self.is_flag(tv, FLAG_DEPTH) && self.is_flag(ev, FLAG_DEPTH) {
             self.flags.insert(out);
         }
         Ok(out)
@@ -1087,9 +1091,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         let single = self.shape.single_periods(table).filter(|_| kv2.is_none());
         let (ctx, sig, sig2) = (self.ctx, self.sigs.lookup, self.sigs.lookup2);
         // Two keys go by the pair filter where there is one (it is exact where it says no),
-        // one key by its column's presence.
-        // A key with single-period entries needs no test: a key in no row has the entry
-        // that holds on no day.
+        // one key by its column's presence, and a key with single-period entries by no test
+        // (a key in no row has the entry that holds on no day).
         let (keys, cond) = match (kv2, self.shape.pair_filter(table, only)) {
             (Some(k2), Some(filter)) => {
                 let may = self.may_have_pair(filter, kv, k2);
@@ -1574,22 +1577,19 @@ impl<'a, 'f> Gen<'a, 'f> {
         let here = self.present(row, kb);
         let col = self.column(index);
         let at = self.b.ins().ishl_imm_u(row, 2);
-        let first = self.branch(
-            here,
-            |g| {
-                let addr = g.b.ins().iadd(col, at);
-                Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 0))
-            },
-            |g| Ok(g.iconst(0)),
-        )?;
-        let end = self.branch(
-            here,
-            |g| {
-                let addr = g.b.ins().iadd(col, at);
-                Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 4))
-            },
-            |g| Ok(g.iconst(0)),
-        )?;
+        // Offset word `k` of the row (its first element, then the next row's), 0 for none.
+        let offset = |g: &mut Self, k: i32| {
+            g.branch(
+                here,
+                |g| {
+                    let addr = g.b.ins().iadd(col, at);
+                    Ok(g.b.ins().uload32(MemFlagsData::trusted(), addr, 4 * k))
+                },
+                |g| Ok(g.iconst(0)),
+            )
+        };
+        let first = offset(self, 0)?;
+        let end = offset(self, 1)?;
         Ok((first, end, K::Level(element), None))
     }
 

@@ -98,6 +98,9 @@ pub struct Kernel {
     _pairs_where: Vec<PairFilter>,
     /// Per program rule: `None` when compiled, else why it runs on the interpreter.
     pub coverage: Vec<Option<String>>,
+    /// Per program rule: whether it runs on the interpreter (`coverage` is `Some`), as every
+    /// claim's `Needs` start.
+    undecided: Vec<bool>,
     /// How long compiling took.
     pub compile_time: Duration,
     /// The values computed once per line of each claim before the rules run (their loops
@@ -392,6 +395,7 @@ impl Kernel {
             base,
             tables: table_levels,
             loaded: tables.to_vec(),
+            undecided: coverage.iter().map(Option::is_some).collect(),
             coverage,
             line_values,
             text_words,
@@ -903,10 +907,8 @@ impl vigil_runtime::screen::Screen for Kernel {
 
     fn screen(&self, batch: &Batch, only: Option<&[bool]>, each: &mut dyn FnMut(usize, &Needs)) {
         let mut needs = Needs::default();
-        // The rules left to the interpreter, once per batch rather than once per claim.
-        let undecided: Vec<bool> = self.coverage.iter().map(Option::is_some).collect();
         self.walk(batch, only, |claim, event| match event {
-            Event::Start => needs.start(&undecided),
+            Event::Start => needs.start(&self.undecided),
             Event::Fired(rule, line) => needs.fired(rule, line),
             Event::Bail(rule) => needs.everything(rule),
             Event::End => each(claim, &needs),
